@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * fwctl's one ABI header: map keys, map values and constants shared by the
+ * BPF datapath (bpf/) and the C++ control plane (loader/). Only fixed-width
+ * UAPI types; byte order is stated per field; padding is written out so both
+ * compilers lay the structs out identically (checked by static asserts).
+ */
+#ifndef FW_ABI_H
+#define FW_ABI_H
+
+#include <linux/types.h>
+
+/* Bumped whenever a struct or map below changes meaning. A running
+ * instance with another ABI must be taken down before applying. */
+#define FW_ABI_VERSION 1
+
+#define FW_CHAIN_INPUT 0
+#define FW_CHAIN_FORWARD 1
+#define FW_CHAINS 2
+
+/* The classifier is double-buffered: every classifier map key or index
+ * carries a generation; fw_active says which one packets read. An apply
+ * writes the other generation completely, then flips fw_active (one
+ * 4-byte array update), so no packet ever sees a half-written ruleset. */
+#define FW_GENS 2
+
+#define FW_MAX_RULES 65536 /* per generation, both chains together */
+#define FW_MAX_COUNTER_SLOTS (2 * FW_MAX_RULES + 2048)
+#define FW_RULE_NONE 0xffffffffu
+
+/* Port dimension: one slot per port plus one for "packet has no ports"
+ * (ICMP, ESP, non-first fragments...). */
+#define FW_PORT_SLOTS 65537
+#define FW_NO_PORT 65536
+
+enum fw_verdict {
+	FW_VERDICT_ACCEPT = 0,
+	FW_VERDICT_DROP = 1,
+	FW_VERDICT_REJECT = 2,
+};
+
+#define FW_RULE_F_LOG 0x1
+
+/* Direction index of fields that come in pairs (in/out, saddr/daddr,
+ * sport/dport). */
+#define FW_DIR_SRC 0
+#define FW_DIR_DST 1
+
+/* Stages of the equivalence-class classifier. Each stage maps a pair of
+ * class ids to a class id (the last one to a rule index); see
+ * loader/classifier.cpp for how the tables are built. */
+enum fw_stage {
+	FW_STAGE_IFACES = 0, /* (in class, out class)        -> A */
+	FW_STAGE_ADDRS = 1,  /* (saddr class, daddr class)   -> B */
+	FW_STAGE_PROTO_SPORT = 2, /* (proto class, sport class) -> C */
+	FW_STAGE_AB = 3,     /* (A, B)                       -> D */
+	FW_STAGE_C_DPORT = 4, /* (C, dport class)            -> E */
+	FW_STAGE_FINAL = 5,  /* (D, E) -> rule index (lowest match) */
+	FW_STAGE_MAX,
+};
+
+/* fw_active[0] */
+struct fw_active {
+	__u32 gen;   /* generation packets read: 0 or 1 */
+	__u32 valid; /* 0 until the first complete apply: until then pass all */
+};
+
+/* fw_gen_cfg[gen] */
+struct fw_gen_cfg {
+	__u8 policy[FW_CHAINS]; /* enum fw_verdict when no rule matches */
+	__u8 pad0[2];
+	__u32 catchall[FW_CHAINS]; /* first rule of the chain with no match
+				    * field, or FW_RULE_NONE (kept out of the
+				    * tables so it cannot blow them up) */
+	__u32 iface_default_class[FW_CHAINS][2]; /* class of an interface no
+						   * rule names, [chain][dir] */
+	__u32 nat_count;  /* entries of fw_nat used, this generation */
+	__u32 pf_count;   /* entries of fw_pf used, this generation */
+	__u32 pad2;
+	__u64 log_interval_ns; /* one log token every N ns */
+	__u32 log_burst;       /* bucket depth */
+	__u32 pad1;
+};
+
+/* fw_cls_iface: HASH; miss -> fw_gen_cfg.iface_default_class */
+struct fw_iface_key {
+	__u32 ifindex;
+	__u8 gen;
+	__u8 chain;
+	__u8 dir; /* FW_DIR_SRC = in, FW_DIR_DST = out */
+	__u8 pad;
+};
+
+/* fw_cls_addr: LPM_TRIE. prefixlen counts the 32 bits of gen..dir plus
+ * the prefix length; every (gen, chain, family, dir) has a /0 entry so a
+ * lookup never misses. IPv4 sits in addr[0..3]. */
+struct fw_addr_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 chain;
+	__u8 family; /* 4 or 6 */
+	__u8 dir;
+	__u8 addr[16]; /* network byte order */
+};
+
+/* fw_cls_port: ARRAY, index fw_port_index(); value = class id */
+static inline __u32 fw_port_index(__u32 gen, __u32 chain, __u32 dir, __u32 port)
+{
+	return ((gen * FW_CHAINS + chain) * 2 + dir) * FW_PORT_SLOTS + port;
+}
+#define FW_PORT_ENTRIES (FW_GENS * FW_CHAINS * 2 * FW_PORT_SLOTS)
+
+/* fw_cls_proto: ARRAY, index (gen * FW_CHAINS + chain) * 256 + proto */
+#define FW_PROTO_ENTRIES (FW_GENS * FW_CHAINS * 256)
+
+/* fw_cls_combine: HASH; miss means "no rule can match" */
+struct fw_combine_key {
+	__u32 a;
+	__u32 b;
+	__u8 gen;
+	__u8 chain;
+	__u8 stage; /* enum fw_stage */
+	__u8 pad;
+};
+
+/* fw_rules: ARRAY, index gen * FW_MAX_RULES + rule index */
+struct fw_rule {
+	__u8 action; /* enum fw_verdict */
+	__u8 flags;  /* FW_RULE_F_* */
+	__u8 chain;
+	__u8 pad;
+	__u32 position;     /* 1-based, in its chain, as the file has it */
+	__u32 counter_slot; /* index into fw_rule_cnt (survives re-applies) */
+	__u32 pad1;
+};
+
+/* fw_rule_cnt (PERCPU_ARRAY, FW_MAX_COUNTER_SLOTS) and fw_stats
+ * (PERCPU_ARRAY, FW_STAT_MAX): summed over CPUs in user space. Bytes are
+ * layer-3 lengths, as nftables counts. */
+struct fw_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+enum fw_stat {
+	FW_STAT_POLICY_INPUT = 0,
+	FW_STAT_POLICY_FORWARD,
+	FW_STAT_CT_ESTABLISHED, /* accepted by the connection table */
+	FW_STAT_CT_RELATED,     /* ICMP errors about a tracked flow */
+	FW_STAT_CT_INVALID,     /* dropped as invalid by the tracker */
+	FW_STAT_CT_FULL,        /* a new entry could not be stored */
+	FW_STAT_CT_NEW,         /* entries created */
+	FW_STAT_NOT_IP,         /* passed: ARP and other non-IP frames */
+	FW_STAT_MALFORMED,      /* IP we could not parse: met the policy */
+	FW_STAT_ND,             /* IPv6 neighbour discovery, always accepted */
+	FW_STAT_LOG_EVENTS,
+	FW_STAT_LOG_SUPPRESSED,
+	FW_STAT_NAT_FAIL,       /* no free source port for masquerade */
+	FW_STAT_REJECT_SENT,
+	FW_STAT_REJECT_LIMITED, /* rejects answered with a silent drop */
+	FW_STAT_FRAG_POLICY,    /* fragments without a known first fragment */
+	FW_STAT_FASTPATH,       /* forwarded through bpf_redirect */
+	FW_STAT_MAX = 32,
+};
+
+/* A parsed packet, as rules see it. Addresses in network byte order,
+ * ports in host byte order. */
+struct fw_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* ICMP echo: identifier in both sport and dport */
+	__u16 dport;
+	__u8 proto;
+	__u8 family; /* 4 or 6 */
+	__u8 pad[2];
+};
+
+/* Log events (ringbuf fw_log_rb), read by `fwctl log`. */
+struct fw_log_event {
+	__u64 ktime_ns; /* bpf_ktime_get_ns; user space maps it to wall time */
+	__u32 position;
+	__u32 in_ifindex;
+	__u32 out_ifindex;
+	__u32 len;       /* layer-3 length */
+	__u8 chain;
+	__u8 verdict;
+	__u8 proto;
+	__u8 family;
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct fw_active) == 8, "fw_active");
+static_assert(sizeof(struct fw_gen_cfg) == 56, "fw_gen_cfg");
+static_assert(sizeof(struct fw_iface_key) == 8, "fw_iface_key");
+static_assert(sizeof(struct fw_addr_key) == 24, "fw_addr_key");
+static_assert(sizeof(struct fw_combine_key) == 12, "fw_combine_key");
+static_assert(sizeof(struct fw_rule) == 16, "fw_rule");
+static_assert(sizeof(struct fw_tuple) == 40, "fw_tuple");
+static_assert(sizeof(struct fw_log_event) == 64, "fw_log_event");
+#endif
+
+#endif /* FW_ABI_H */
