@@ -22,7 +22,7 @@ PSK="e2e-selftest-psk-0123456789"
 e2e_init selftest-ipsec
 
 t_now() { date +%s.%N; }
-t_since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$(t_now)"; }
+t_since() { "$E2E_PY" -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$(t_now)"; }
 
 dump_on_fail() {
     [ "$E2E_FAIL" -gt 0 ] || return 0
@@ -66,6 +66,7 @@ scenario1() {
     forwarding alice 1; forwarding bob 1
 
     assert_ping_ok alice 198.51.100.2
+    assert_ipproto_ok bob alice 198.51.100.1 50   # raw ESP probe works end to end
     assert_ping_fails h1 10.2.0.2   # no route: nothing without the tunnel
 
     t0=$(t_now)
@@ -152,6 +153,7 @@ table ip e2enat {
     chain pre {
         type nat hook prerouting priority dstnat; policy accept;
         iifname "vlan2" udp dport { 500, 4500 } counter dnat to 192.168.1.2
+        iifname "vlan2" ip protocol esp counter dnat to 192.168.1.2
     }
     chain post {
         type nat hook postrouting priority srcnat; policy accept;
@@ -164,6 +166,11 @@ EOF
     assert_eq 203.0.113.1 "${E2E_UDP_SEEN_SRC%:*}" "alice masqueraded behind fw"
     assert_udp_ok $B $A 203.0.113.1 500 40500
     assert_eq 203.0.113.2 "${E2E_UDP_SEEN_SRC%:*}" "port-forward 500 to alice keeps bob's address"
+    # raw ESP (proto 50) port-forward, as the seed's "port-forward ... proto esp"
+    assert_ipproto_ok $B $A 203.0.113.1 50
+    assert_eq 203.0.113.2 "$E2E_IP_SEEN_SRC" "ESP port-forwarded to alice from bob's address"
+    assert_eq 203.0.113.1 "$E2E_IP_REPLY_SRC" "ESP reply un-NATed to fw's address"
+    assert_ipproto_fails $B $A 203.0.113.1 47   # GRE: no port-forward
 
     t0=$(t_now)
     sw_start $A; sw_start $B
@@ -199,10 +206,32 @@ EOF
     sw_stop $A; sw_stop $B
 }
 
+# ------------------------------------------- fw helper, with a stub fwctl --
+# The real fwctl is not needed here; a stub shows what `fw NS ...` runs:
+# in NS's network namespace, with --pin-dir on this test's private bpffs.
+fwstub() {
+    e2e_log "=== fw helper (stub fwctl) ==="
+    local stub="$E2E_TMP/fwctl-stub" out
+    cat >"$stub" <<'EOS'
+#!/bin/sh
+# args: --pin-dir DIR CMD...
+[ "$1" = --pin-dir ] || exit 2
+mkdir -p "$2"
+echo "fs=$(stat -f -c %T "$2") links=$(ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ,) cmd=$3"
+EOS
+    chmod +x "$stub"
+    ns_add st1
+    link_veth st1 vlan1 st1 vlan2
+    out=$(FWCTL=$stub fw st1 status --json)
+    assert_match '^fs=bpf_fs ' "$out" "fw: pin dir $(fw_pin_dir st1) is on bpffs"
+    assert_match 'links=lo,vlan1,vlan2, cmd=status' "$out" "fw: runs in the namespace (sees vlan1, vlan2)"
+    E2E_FW_NS=()   # the stub has no `down`
+}
+
 case $WHICH in
-    1) scenario1 ;;
+    1) fwstub; scenario1 ;;
     2) scenario2 ;;
-    all) scenario1; scenario2 ;;
+    all) fwstub; scenario1; scenario2 ;;
     *) echo "usage: $0 [1|2|all]" >&2; exit 2 ;;
 esac
 e2e_finish

@@ -194,7 +194,7 @@ sw_initiate() {
 # sw_child_state NS [CHILD]: prints the CHILD_SA state (INSTALLED, REKEYING ...) or nothing
 sw_child_state() {
     local s=$1 c=${2:-${SW_CHILD[$1]:-net}}
-    sw_swanctl "$s" --list-sas --raw 2>/dev/null | python3 -c '
+    sw_swanctl "$s" --list-sas --raw 2>/dev/null | "$E2E_PY" -c '
 import re, sys
 # raw vici output: ... child-sas {net-3 {name=net ... state=INSTALLED ...}}
 t = sys.stdin.read(); c = sys.argv[1]
