@@ -121,6 +121,45 @@ scenario1() {
     assert_fails "initiating towards a dead peer fails" sw_initiate bob dead 30
     e2e_log "timing: failed initiate gave up after $(t_since "$t1")s"
 
+    # The seed's Scenario 1 rules, as nftables stand-ins (stateful, policy drop).
+    # Alice: udp 500 + esp only -> IKE_AUTH (UDP 4500, libipsec) is dropped.
+    sw_swanctl bob --terminate --ike gw --timeout 5 >/dev/null 2>&1
+    sw_conn bob local_addrs=198.51.100.2 remote_addrs=198.51.100.1 \
+        local_id=bob.example remote_id=alice.example \
+        local_ts=10.2.0.0/16 remote_ts=10.1.0.0/16 psk="$PSK" start_action=none
+    sw_load bob
+    nsx alice nft -f - <<'EOF2' || e2e_die nft
+table inet seed {
+    chain input {
+        type filter hook input priority filter; policy drop;
+        ct state established,related accept
+        iif "lo" accept
+        iifname "vlan2" udp dport 500 counter accept comment "IKE"
+        iifname "vlan2" meta l4proto esp counter accept comment "IPsec ESP"
+    }
+}
+EOF2
+    nsx bob nft -f - <<'EOF2' || e2e_die nft
+table inet seed {
+    chain input {
+        type filter hook input priority filter; policy drop;
+        ct state established,related accept
+        iif "lo" accept
+        iifname "vlan2" meta l4proto esp accept comment "IPsec ESP"
+        ip saddr 10.1.0.0/16 meta l4proto icmp accept
+    }
+}
+EOF2
+    t1=$(t_now)
+    assert_fails "seed rules (udp 500 + esp) on alice: initiate fails (IKE_AUTH is on 4500)" sw_initiate bob net 30
+    e2e_log "timing: blocked IKE_AUTH gave up after $(t_since "$t1")s"
+    nsx alice nft add rule inet seed input iifname vlan2 udp dport 4500 counter accept comment NAT-T
+    assert_ok "with udp 4500 accepted too: initiate succeeds" sw_initiate bob
+    assert_ping_ok alice 10.2.0.1        # the seed's verification ping, through Bob's rules
+    assert_ping_ok h1 10.2.0.2           # forward chains are open
+    nsx alice nft list chain inet seed input | grep counter | sed 's/^/#   /' >&2
+    nsx alice nft delete table inet seed; nsx bob nft delete table inet seed
+
     local apid=${SW_PID[alice]}
     sw_stop alice; sw_stop bob
     assert_fails "charon alice (pid $apid) gone after sw_stop" kill -0 "$apid"
