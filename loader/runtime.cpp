@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <set>
+#include <csignal>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -138,6 +139,29 @@ std::string errno_message(const std::string &what, int err)
 	else if (err == ENOMEM || err == E2BIG)
 		m += " (a map is full, or the memory limit for BPF was reached)";
 	return m;
+}
+
+std::string ruleset_hash(const Ruleset &rs)
+{
+	return hash_hex(ruleset_to_json(rs).dump());
+}
+
+void fault_point(const char *point)
+{
+	static const char *spec = getenv("FWCTL_TEST_FAULT");
+	if (!spec || !*spec)
+		return;
+	std::string s = spec;
+	bool kill = s.rfind("kill:", 0) == 0;
+	if (kill)
+		s = s.substr(5);
+	if (s != point)
+		return;
+	if (kill)
+		raise(SIGKILL);
+	if (s == "write") // as the kernel says it when a map is full
+		throw SystemError(errno_message("writing classifier combinations (FWCTL_TEST_FAULT=write)", E2BIG));
+	throw SystemError(std::string("injected fault at \"") + point + "\" (FWCTL_TEST_FAULT)");
 }
 
 uint64_t realtime_ns()
@@ -554,7 +578,7 @@ struct PhaseTimer {
 
 } // namespace
 
-void Runtime::apply(const Ruleset &rs)
+void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 {
 	auto t0 = std::chrono::steady_clock::now();
 	PhaseTimer phase;
@@ -572,6 +596,7 @@ void Runtime::apply(const Ruleset &rs)
 	} catch (const CompileError &e) {
 		throw InputError(e.what());
 	}
+	fault_point("compile");
 	phase("compile");
 
 	bool fresh_load = !loaded();
@@ -590,6 +615,7 @@ void Runtime::apply(const Ruleset &rs)
 	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
 		throw SystemError(errno_message("cannot read fw_active", errno));
 	uint32_t gen = act.valid ? (act.gen ^ 1) : 1;
+	fault_point("load");
 	phase(fresh_load ? "load and pin" : "open pins");
 
 	// 1. Empty the inactive generation's hash and trie entries.
@@ -615,6 +641,7 @@ void Runtime::apply(const Ruleset &rs)
 		}
 	}
 
+	fault_point("empty");
 	phase("empty inactive generation");
 
 	// 2. Write the new tables into it.
@@ -635,6 +662,7 @@ void Runtime::apply(const Ruleset &rs)
 			memcpy(k.addr, e.addr.data(), 16);
 			map_update(f, &k, &e.cls, "address classes");
 		}
+		fault_point("write");
 		f = fd("fw_cls_combine");
 		std::vector<fw_combine_key> keys;
 		std::vector<uint32_t> vals;
@@ -673,6 +701,7 @@ void Runtime::apply(const Ruleset &rs)
 	st.applied_ns = realtime_ns();
 	st.applied_at = iso_time_utc(st.applied_ns);
 	st.elf_hash = elf_hash();
+	st.extra = extra.is_object() ? extra : nlohmann::json::object();
 	SlotAllocator slots;
 	if (old) {
 		auto add = [&](const char *kind, const char *key, const std::vector<uint32_t> &s) {
@@ -727,8 +756,10 @@ void Runtime::apply(const Ruleset &rs)
 	cfg.nat_count = (uint32_t)rs.nat.size();
 	cfg.pf_count = (uint32_t)rs.port_forward.size();
 	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
+	fault_point("rules");
 	phase("rules, counters, config");
 	write_meta(gen, st);
+	fault_point("meta");
 	phase("applied state");
 
 	// 4. Switch: one array write; every attached program reads the new
@@ -738,8 +769,10 @@ void Runtime::apply(const Ruleset &rs)
 	struct fw_active next {gen, 1};
 	map_update(fd("fw_active"), &zero, &next, "fw_active");
 	try {
+		fault_point("flip");
 		for (auto &[name, idx] : targets)
 			attach(idx, name);
+		fault_point("attach");
 	} catch (...) {
 		if (fresh_load)
 			remove_all_pins();
