@@ -251,6 +251,10 @@ void Runtime::prepare(bool create)
 {
 	struct stat st {};
 	if (stat(pin_dir_.c_str(), &st) != 0) {
+		// Only a pin dir that does not exist means "nothing applied"; one
+		// we may not look at must not pass for empty.
+		if (errno != ENOENT)
+			throw SystemError(errno_message("cannot inspect pin dir " + pin_dir_, errno));
 		if (!create)
 			return; // nothing there: nothing applied
 		// Create the missing components, each on whatever fs holds it.
@@ -349,6 +353,7 @@ void Runtime::load_fresh()
 			throw SystemError(errno_message("cannot pin map " + std::string(bpf_map__name(m)), e));
 		}
 	}
+	fault_point("pin"); // maps pinned, programs not yet
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, skel->obj)
 	{
