@@ -52,7 +52,10 @@ static __always_inline struct fw_frag_key fw_frag_key_of(const struct fw_pkt *p)
 	__builtin_memcpy(k.saddr, p->t.saddr, 16);
 	__builtin_memcpy(k.daddr, p->t.daddr, 16);
 	k.id = p->frag_id;
-	k.proto = p->t.proto;
+	/* IPv6 reassembles by (src, dst, id) (RFC 8200): a later fragment's
+	 * next header is the first header after the fragment header, not the
+	 * upper-layer protocol the first fragment was judged by. */
+	k.proto = p->t.family == 4 ? p->t.proto : 0;
 	k.family = p->t.family;
 	return k;
 }
