@@ -32,9 +32,10 @@
  * user-space reader of the device (e.g. the VPN daemon) rather than back to
  * the sender, so there is no way to answer from XDP there.
  *
- * veth: XDP_TX in native mode hands the answer to the peer's NAPI; the peer
- * must have GRO on or an XDP program of its own, else the kernel drops it
- * (see packaging/README.md and tests/e2e/ops.sh).
+ * veth: XDP_TX in native mode hands the answer to the peer's NAPI, which
+ * exists only when the peer has GRO on or an XDP program; else the kernel
+ * drops it silently. The loader therefore attaches in generic mode to a veth
+ * whose peer cannot take XDP frames (loader/runtime.cpp).
  */
 #ifndef FW_REJECT_H
 #define FW_REJECT_H
