@@ -395,6 +395,23 @@ int Runtime::tidy_stale_links()
 	return removed;
 }
 
+std::vector<std::string> Runtime::detach_unselected()
+{
+	std::vector<std::string> gone;
+	auto st = applied();
+	if (!st || !st->ruleset.contains("interfaces"))
+		return gone; // the default selection follows renames by itself
+	auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+	for (auto &a : attachments())
+		if (a.live && std::find(names.begin(), names.end(), a.ifname) == names.end()) {
+			detach_pin(a.pin.substr(pin_dir_.size() + 1));
+			unlink(a.pin.c_str());
+			if (std::find(gone.begin(), gone.end(), a.ifname) == gone.end())
+				gone.push_back(a.ifname);
+		}
+	return gone;
+}
+
 void Runtime::write_meta(uint32_t gen, const AppliedState &st)
 {
 	std::string text = st.to_json().dump();
@@ -739,6 +756,13 @@ std::vector<Attachment> Runtime::attachments() const
 			if (bpf_link_get_info_by_fd(f, &info, &len) == 0) {
 				a.ifindex = a.hook == "xdp" ? info.xdp.ifindex : info.tcx.ifindex;
 				a.live = a.ifindex != 0;
+				int pf = bpf_prog_get_fd_by_id(info.prog_id);
+				struct bpf_prog_info pi {};
+				uint32_t plen = sizeof(pi);
+				if (pf >= 0 && bpf_prog_get_info_by_fd(pf, &pi, &plen) == 0)
+					a.program = pi.name;
+				if (pf >= 0)
+					close(pf);
 			}
 			close(f);
 		}
