@@ -221,8 +221,12 @@ public:
 		if (renamed)
 			for (auto &n : rt.detach_unselected())
 				say("detached " + n + ": not in the ruleset's \"interfaces\" (renamed?)");
+		std::vector<std::string> named;
 		for (auto &n : names)
-			attach_one(rt, n, t0);
+			if (attach_one(rt, n, t0) && named_by_rules(st->ruleset, n))
+				named.push_back(n);
+		if (!named.empty())
+			reapply(rt, *st, named);
 	}
 
 	int failures() const { return failures_; }
@@ -242,20 +246,56 @@ private:
 		return true;
 	}
 
-	void attach_one(Runtime &rt, const std::string &name, std::chrono::steady_clock::time_point t0)
+	// Rules compile interface names to ifindexes at apply (in/out, NAT out,
+	// port-forward in).
+	static bool named_by_rules(const nlohmann::json &rs, const std::string &name)
+	{
+		for (const char *k : {"input", "forward", "nat", "port-forward"})
+			if (rs.contains(k))
+				for (auto &r : rs[k])
+					for (const char *f : {"in", "out"})
+						if (r.contains(f) && r[f] == name)
+							return true;
+		return false;
+	}
+
+	// A device that rules name came back with a new ifindex (charon
+	// restarted: a new ipsec0). It is covered by the policies already; the
+	// same ruleset applied again makes the rules naming it match it.
+	// Counters of unchanged rules and the connection table survive.
+	void reapply(Runtime &rt, const AppliedState &st, const std::vector<std::string> &names)
+	{
+		std::string list;
+		for (auto &n : names)
+			list += (list.empty() ? "" : ", ") + n;
+		try {
+			CheckResult r = ruleset_check_json(st.ruleset, interface_exists_in_netns);
+			if (!r.errors.empty())
+				throw InputError(format_error("the applied ruleset", r.errors.front()));
+			rt.apply(*r.ruleset);
+			say("re-applied ruleset " + st.hash + " so that rules naming " + list + " match the new device");
+		} catch (const std::exception &e) {
+			failures_++;
+			warn("rules naming " + list + " do not match the new device until the next `fwctl apply`: " +
+			     e.what());
+		}
+	}
+
+	// True when it attached now.
+	bool attach_one(Runtime &rt, const std::string &name, std::chrono::steady_clock::time_point t0)
 	{
 		uint32_t idx = if_nametoindex(name.c_str());
 		if (!idx || pinned(idx))
-			return; // gone again, or attached already (by apply or earlier)
+			return false; // gone again, or attached already (by apply or earlier)
 		try {
 			if (!rt.attach_if_covered(name))
-				return;
+				return false;
 		} catch (const std::exception &e) {
 			if (if_nametoindex(name.c_str()) != idx)
-				return; // vanished while we attached: nothing to cover
+				return false; // vanished while we attached: nothing to cover
 			failures_++;
 			warn("cannot attach to " + name + ", it is NOT filtered: " + e.what());
-			return;
+			return false;
 		}
 		std::string how;
 		for (auto &a : rt.attachments())
@@ -266,6 +306,7 @@ private:
 		char ms[32];
 		snprintf(ms, sizeof ms, "%.1f", us / 1000.0);
 		say("attached " + name + " (ifindex " + std::to_string(idx) + "): " + how + " in " + ms + " ms");
+		return true;
 	}
 };
 

@@ -169,5 +169,27 @@ ip -n "$GW" link set tunx name tun0
 wait_until 2 pinned "$idxt"
 assert_ok "renamed back to tun0: attached again" pinned "$idxt"
 
+# --- 7. a device that rules name, created again, is matched by them ---------
+ip -n "$GW" link add eth7 type veth peer name eth7 netns "$(ns_name h3)"
+addr gw eth7 10.9.7.1/24; addr h3 eth7 10.9.7.2/24
+cat >"$E2E_TMP/named.json" <<'EOF2'
+{ "version": 1, "policy": { "input": "drop", "forward": "drop" },
+  "input": [ { "action": "accept", "in": "eth7", "proto": "udp", "dport": 7100, "comment": "eth7 svc" } ] }
+EOF2
+assert_exit 0 "apply a rule naming eth7" fw gw apply "$E2E_TMP/named.json"
+assert_udp_ok h3 gw 10.9.7.1 7100
+old7=$(ifindex eth7)
+ip -n "$GW" link del eth7
+ip -n "$GW" link add eth7 type veth peer name eth7 netns "$(ns_name h3)"
+idx7=$(ifindex eth7)
+assert_ne "$old7" "$idx7" "eth7 came back with a new ifindex"
+wait_until 2 grep -q "re-applied ruleset .* eth7" "$WLOG.tmp"
+assert_match "re-applied ruleset .*rules naming eth7" "$(cat "$WLOG.tmp")" "watcher re-applies for a device that rules name"
+assert_ok "new eth7 pinned" pinned "$idx7"
+addr gw eth7 10.9.7.1/24; addr h3 eth7 10.9.7.2/24
+assert_udp_ok h3 gw 10.9.7.1 7100
+assert_udp_fails h3 gw 10.9.7.1 7101
+assert_eq 2 "$(fw gw stats --json | json_get chains.input.rules.0.packets)" "the rule naming eth7 counted on the old and the new device"
+
 stop_watch
 e2e_finish
