@@ -25,7 +25,8 @@ fuzz)
 	# New inputs go to a scratch dir; the checked-in seeds stay as they are.
 	"$DIR/fw_fuzz_ruleset" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
 		-dict="$SRC/tests/fuzz/ruleset.dict" -print_final_stats=1 \
-		-artifact_prefix="$work/" "$work" "$SRC/tests/fuzz/corpus" 2>&1 | tail -25
+		-artifact_prefix="$work/" "$work" "$SRC/tests/fuzz/corpus" 2>&1 |
+		grep -Ev '^#[0-9]+\s+(NEW|REDUCE|pulse|RELOAD)|^"|^###### |Uses: ' | head -150
 	status=${PIPESTATUS[0]}
 	if ls "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-* >/dev/null 2>&1; then
 		for f in "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-*; do
