@@ -20,6 +20,7 @@ int main(int argc, char **argv)
 
 	cli::register_ruleset_commands(app, ctx);
 	cli::register_stats_commands(app, ctx);
+	cli::register_conntrack_commands(app, ctx);
 
 	try {
 		app.parse(argc, argv);
