@@ -19,33 +19,47 @@ constexpr size_t kMaxAddrEntries = 4 * FW_MAX_RULES + 64;
 
 using Bits = std::vector<uint64_t>;
 
-struct BitsHash {
-	size_t operator()(const Bits &b) const noexcept
-	{
-		uint64_t h = 1469598103934665603ull;
-		for (uint64_t w : b)
-			h = (h ^ w) * 1099511628211ull ^ (h >> 29);
-		return h;
-	}
-};
-
-bool bits_empty(const Bits &b)
+uint64_t bits_hash(const uint64_t *b, size_t words)
 {
-	return std::all_of(b.begin(), b.end(), [](uint64_t w) { return w == 0; });
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < words; i++)
+		h = (h ^ b[i]) * 1099511628211ull ^ (h >> 29);
+	return h;
 }
 
-// The distinct rule sets of one dimension; ids are dense from 0.
-struct ClassSet {
-	std::vector<Bits> sets;
-	std::unordered_map<Bits, uint32_t, BitsHash> ids;
+bool bits_empty(const uint64_t *b, size_t words)
+{
+	return std::all_of(b, b + words, [](uint64_t w) { return w == 0; });
+}
 
-	uint32_t intern(const Bits &b)
+// The distinct rule sets of one dimension; ids are dense from 0. All sets
+// live in one arena: tens of thousands of small allocations (and their
+// page faults) were most of the compile time.
+struct ClassSet {
+	size_t words = 1;
+	std::vector<uint64_t> arena;
+	std::unordered_map<uint64_t, uint32_t> head; // hash -> first id with it
+	std::vector<uint32_t> next;                  // next id with the same hash
+
+	explicit ClassSet(size_t w) : words(w) {}
+	size_t size() const { return next.size(); }
+	const uint64_t *set(uint32_t id) const { return arena.data() + (size_t)id * words; }
+
+	uint32_t intern(const uint64_t *b)
 	{
-		auto [it, fresh] = ids.try_emplace(b, (uint32_t)sets.size());
-		if (fresh)
-			sets.push_back(b);
-		return it->second;
+		uint64_t h = bits_hash(b, words);
+		auto it = head.find(h);
+		uint32_t first = it == head.end() ? UINT32_MAX : it->second;
+		for (uint32_t id = first; id != UINT32_MAX; id = next[id])
+			if (std::equal(b, b + words, set(id)))
+				return id;
+		uint32_t id = (uint32_t)size();
+		arena.insert(arena.end(), b, b + words);
+		next.push_back(first);
+		head[h] = id;
+		return id;
 	}
+	uint32_t intern(const Bits &b) { return intern(b.data()); }
 };
 
 // One chain's rules as the tables see them.
@@ -55,6 +69,7 @@ struct ChainRules {
 	std::vector<const Rule *> rules; // those before the first catch-all
 	size_t words;
 
+	ClassSet classes() const { return ClassSet(words); }
 	Bits empty() const { return Bits(words, 0); }
 	Bits where(const std::function<bool(const Rule &)> &pred) const
 	{
@@ -66,7 +81,7 @@ struct ChainRules {
 	}
 };
 
-void bits_or(Bits &a, const Bits &b)
+void bits_or(Bits &a, const uint64_t *b)
 {
 	for (size_t i = 0; i < a.size(); i++)
 		a[i] |= b[i];
@@ -77,7 +92,7 @@ void bits_or(Bits &a, const Bits &b)
 ClassSet iface_dim(const ChainRules &cr, bool out, const IfindexOf &ifindex_of, uint8_t dir,
 		   std::vector<IfaceEntry> &entries, uint32_t &default_class)
 {
-	ClassSet cs;
+	ClassSet cs = cr.classes();
 	auto field = [out](const Rule &r) -> const std::optional<std::string> & { return out ? r.out : r.in; };
 	Bits wildcard = cr.where([&](const Rule &r) { return !field(r); });
 	default_class = cs.intern(wildcard);
@@ -123,7 +138,7 @@ struct PrefixKey {
 // that contain an address are exactly the ancestors of that longest one.
 ClassSet addr_dim(const ChainRules &cr, bool dst, uint8_t dir, std::vector<AddrEntry> &entries)
 {
-	ClassSet cs;
+	ClassSet cs = cr.classes();
 	auto field = [dst](const Rule &r) -> const std::optional<Prefix> & { return dst ? r.daddr : r.saddr; };
 	Bits wildcard = cr.where([&](const Rule &r) { return !field(r); });
 	std::map<PrefixKey, Bits> exact; // rules per exact prefix
@@ -150,7 +165,7 @@ ClassSet addr_dim(const ChainRules &cr, bool dst, uint8_t dir, std::vector<AddrE
 				Prefix anc = masked(p, len);
 				auto it = exact.find(PrefixKey{family, len, anc.addr});
 				if (it != exact.end())
-					bits_or(set, it->second);
+					bits_or(set, it->second.data());
 			}
 			entries.push_back({cr.chain, (uint8_t)family, dir, (uint8_t)k.len, k.addr, cs.intern(set)});
 		}
@@ -161,7 +176,7 @@ ClassSet addr_dim(const ChainRules &cr, bool dst, uint8_t dir, std::vector<AddrE
 
 ClassSet proto_dim(const ChainRules &cr, std::vector<uint32_t> &table)
 {
-	ClassSet cs;
+	ClassSet cs = cr.classes();
 	Bits wildcard = cr.where([](const Rule &r) { return !r.proto; });
 	std::vector<Bits> per(256, wildcard);
 	for (size_t i = 0; i < cr.rules.size(); i++)
@@ -177,7 +192,7 @@ ClassSet proto_dim(const ChainRules &cr, std::vector<uint32_t> &table)
 // ends, so each segment's set is interned once.
 ClassSet port_dim(const ChainRules &cr, bool dst, std::vector<uint32_t> &table)
 {
-	ClassSet cs;
+	ClassSet cs = cr.classes();
 	auto field = [dst](const Rule &r) -> const std::optional<PortRange> & { return dst ? r.dport : r.sport; };
 	Bits wildcard = cr.where([&](const Rule &r) { return !field(r); });
 	std::vector<std::vector<size_t>> starts(65537), ends(65537);
@@ -215,25 +230,25 @@ ClassSet port_dim(const ChainRules &cr, bool dst, std::vector<uint32_t> &table)
 ClassSet combine(const ChainRules &cr, const ClassSet &A, const ClassSet &B, uint8_t stage,
 		 bool final, std::vector<CombineEntry> &out)
 {
-	ClassSet C;
-	size_t n = cr.rules.size();
+	ClassSet C = cr.classes();
+	size_t n = cr.rules.size(), words = cr.words;
 	std::vector<std::vector<uint32_t>> inv(n); // rule -> B classes holding it
 	size_t nonempty_b = 0;
-	for (uint32_t b = 0; b < B.sets.size(); b++) {
-		const Bits &s = B.sets[b];
-		if (bits_empty(s))
+	for (uint32_t b = 0; b < B.size(); b++) {
+		const uint64_t *s = B.set(b);
+		if (bits_empty(s, words))
 			continue;
 		nonempty_b++;
-		for (size_t w = 0; w < s.size(); w++)
+		for (size_t w = 0; w < words; w++)
 			for (uint64_t x = s[w]; x; x &= x - 1)
 				inv[w * 64 + __builtin_ctzll(x)].push_back(b);
 	}
-	std::vector<uint32_t> mark(B.sets.size(), UINT32_MAX), cand;
-	Bits tmp(cr.words);
-	for (uint32_t a = 0; a < A.sets.size(); a++) {
-		const Bits &s = A.sets[a];
+	std::vector<uint32_t> mark(B.size(), UINT32_MAX), cand;
+	Bits tmp(words);
+	for (uint32_t a = 0; a < A.size(); a++) {
+		const uint64_t *s = A.set(a);
 		cand.clear();
-		for (size_t w = 0; w < s.size() && cand.size() < nonempty_b; w++)
+		for (size_t w = 0; w < words && cand.size() < nonempty_b; w++)
 			for (uint64_t x = s[w]; x && cand.size() < nonempty_b; x &= x - 1)
 				for (uint32_t b : inv[w * 64 + __builtin_ctzll(x)])
 					if (mark[b] != a) {
@@ -241,17 +256,17 @@ ClassSet combine(const ChainRules &cr, const ClassSet &A, const ClassSet &B, uin
 						cand.push_back(b);
 					}
 		for (uint32_t b : cand) {
-			const Bits &t = B.sets[b];
+			const uint64_t *t = B.set(b);
 			uint32_t value;
 			if (final) {
 				value = FW_RULE_NONE;
-				for (size_t w = 0; w < tmp.size(); w++)
+				for (size_t w = 0; w < words; w++)
 					if (uint64_t x = s[w] & t[w]) {
 						value = cr.base + (uint32_t)(w * 64 + __builtin_ctzll(x));
 						break;
 					}
 			} else {
-				for (size_t w = 0; w < tmp.size(); w++)
+				for (size_t w = 0; w < words; w++)
 					tmp[w] = s[w] & t[w];
 				value = C.intern(tmp);
 			}
@@ -305,9 +320,8 @@ void compile_chain(const Ruleset &rs, Chain chain, uint32_t base, const IfindexO
 	ClassSet D = combine(cr, A, B, FW_STAGE_AB, false, t.combines);
 	ClassSet E = combine(cr, C, dport, FW_STAGE_C_DPORT, false, t.combines);
 	combine(cr, D, E, FW_STAGE_FINAL, true, t.combines);
-	t.class_count += in.sets.size() + out.sets.size() + saddr.sets.size() + daddr.sets.size() +
-			 proto.sets.size() + sport.sets.size() + dport.sets.size() + A.sets.size() +
-			 B.sets.size() + C.sets.size() + D.sets.size() + E.sets.size();
+	t.class_count += in.size() + out.size() + saddr.size() + daddr.size() + proto.size() +
+			 sport.size() + dport.size() + A.size() + B.size() + C.size() + D.size() + E.size();
 }
 
 } // namespace

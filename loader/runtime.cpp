@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <dirent.h>
@@ -82,6 +84,29 @@ std::string elf_hash()
 	size_t sz = 0;
 	const void *data = fw_bpf__elf_bytes(&sz);
 	return hash_hex(std::string(static_cast<const char *>(data), sz));
+}
+
+// All keys of a hash map, a few syscalls per 64k entries.
+template <class K> std::vector<K> hash_map_keys(int fd, size_t value_size)
+{
+	std::vector<K> keys, chunk(65536);
+	std::vector<uint8_t> values(65536 * value_size);
+	uint64_t in_batch = 0, out_batch = 0;
+	bool first = true;
+	for (;;) {
+		uint32_t n = (uint32_t)chunk.size();
+		int rc = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, chunk.data(),
+					      values.data(), &n, nullptr);
+		int err = rc ? errno : 0;
+		keys.insert(keys.end(), chunk.begin(), chunk.begin() + n);
+		if (rc && err == ENOENT)
+			break; // the last batch
+		if (rc)
+			throw SystemError(errno_message("reading a classifier map", err));
+		in_batch = out_batch;
+		first = false;
+	}
+	return keys;
 }
 
 template <class K> std::vector<K> map_keys(int fd)
@@ -395,6 +420,23 @@ int Runtime::tidy_stale_links()
 	return removed;
 }
 
+std::vector<std::string> Runtime::detach_unselected()
+{
+	std::vector<std::string> gone;
+	auto st = applied();
+	if (!st || !st->ruleset.contains("interfaces"))
+		return gone; // the default selection follows renames by itself
+	auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+	for (auto &a : attachments())
+		if (a.live && std::find(names.begin(), names.end(), a.ifname) == names.end()) {
+			detach_pin(a.pin.substr(pin_dir_.size() + 1));
+			unlink(a.pin.c_str());
+			if (std::find(gone.begin(), gone.end(), a.ifname) == gone.end())
+				gone.push_back(a.ifname);
+		}
+	return gone;
+}
+
 void Runtime::write_meta(uint32_t gen, const AppliedState &st)
 {
 	std::string text = st.to_json().dump();
@@ -511,9 +553,28 @@ std::string identity(const char *kind, const nlohmann::json &j)
 
 } // namespace
 
+namespace {
+
+// FWCTL_TRACE=1 prints how long each phase of an apply took.
+struct PhaseTimer {
+	bool on = getenv("FWCTL_TRACE") != nullptr;
+	std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+	void operator()(const char *phase)
+	{
+		auto now = std::chrono::steady_clock::now();
+		if (on)
+			fprintf(stderr, "fwctl: %-28s %8.2f ms\n", phase,
+				std::chrono::duration<double, std::milli>(now - last).count());
+		last = now;
+	}
+};
+
+} // namespace
+
 void Runtime::apply(const Ruleset &rs)
 {
 	auto t0 = std::chrono::steady_clock::now();
+	PhaseTimer phase;
 	std::vector<std::string> ifnames = selected_interfaces(rs);
 	std::vector<std::pair<std::string, uint32_t>> targets;
 	for (auto &n : ifnames) {
@@ -528,6 +589,7 @@ void Runtime::apply(const Ruleset &rs)
 	} catch (const CompileError &e) {
 		throw InputError(e.what());
 	}
+	phase("compile");
 
 	bool fresh_load = !loaded();
 	std::optional<AppliedState> old;
@@ -545,11 +607,12 @@ void Runtime::apply(const Ruleset &rs)
 	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
 		throw SystemError(errno_message("cannot read fw_active", errno));
 	uint32_t gen = act.valid ? (act.gen ^ 1) : 1;
+	phase(fresh_load ? "load and pin" : "open pins");
 
 	// 1. Empty the inactive generation's hash and trie entries.
 	{
 		int f = fd("fw_cls_iface");
-		for (auto &k : map_keys<fw_iface_key>(f))
+		for (auto &k : hash_map_keys<fw_iface_key>(f, sizeof(uint32_t)))
 			if (k.gen == gen)
 				bpf_map_delete_elem(f, &k);
 		f = fd("fw_cls_addr");
@@ -558,7 +621,7 @@ void Runtime::apply(const Ruleset &rs)
 				bpf_map_delete_elem(f, &k);
 		f = fd("fw_cls_combine");
 		std::vector<fw_combine_key> stale;
-		for (auto &k : map_keys<fw_combine_key>(f))
+		for (auto &k : hash_map_keys<fw_combine_key>(f, sizeof(uint32_t)))
 			if (k.gen == gen)
 				stale.push_back(k);
 		for (size_t i = 0; i < stale.size(); i += 65536) {
@@ -568,6 +631,8 @@ void Runtime::apply(const Ruleset &rs)
 					bpf_map_delete_elem(f, &stale[i + j]);
 		}
 	}
+
+	phase("empty inactive generation");
 
 	// 2. Write the new tables into it.
 	{
@@ -616,6 +681,8 @@ void Runtime::apply(const Ruleset &rs)
 				protos.as<uint64_t>()[(gen * FW_CHAINS + c) * 256 + i] = t.protos[c][i];
 	}
 
+	phase("write tables");
+
 	// 3. Rules with their counter slots; the applied state.
 	AppliedState st;
 	st.ruleset = ruleset_to_json(rs);
@@ -649,10 +716,12 @@ void Runtime::apply(const Ruleset &rs)
 			st.slots_pf.push_back(slots.take(identity("pf", j)));
 	{
 		int ncpu = libbpf_num_possible_cpus();
-		std::vector<fw_counter> zeros((size_t)std::max(ncpu, 1));
+		size_t per_key = (size_t)std::max(ncpu, 1);
+		std::vector<fw_counter> zeros(per_key * std::max<size_t>(slots.fresh.size(), 1));
 		int f = fd("fw_rule_cnt");
-		for (uint32_t s : slots.fresh)
-			map_update(f, &s, zeros.data(), "counters");
+		uint32_t n = (uint32_t)slots.fresh.size();
+		if (n && bpf_map_update_batch(f, slots.fresh.data(), zeros.data(), &n, nullptr) != 0)
+			throw SystemError(errno_message("zeroing counters", errno));
 		Mapped rules(fd("fw_rules"), sizeof(fw_rule) * FW_GENS * FW_MAX_RULES);
 		for (size_t i = 0; i < t.rules.size(); i++) {
 			fw_rule r = t.rules[i];
@@ -675,7 +744,9 @@ void Runtime::apply(const Ruleset &rs)
 	cfg.nat_count = (uint32_t)rs.nat.size();
 	cfg.pf_count = (uint32_t)rs.port_forward.size();
 	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
+	phase("rules, counters, config");
 	write_meta(gen, st);
+	phase("applied state");
 
 	// 4. Switch: one array write; every attached program reads the new
 	// generation from its next packet on. Then attach to interfaces not
@@ -693,6 +764,8 @@ void Runtime::apply(const Ruleset &rs)
 			bpf_map_update_elem(fd("fw_active"), &zero, &act, BPF_ANY);
 		throw;
 	}
+
+	phase("switch and attach");
 
 	// 5. Interfaces that left the selection.
 	std::set<uint32_t> wanted;
@@ -739,6 +812,13 @@ std::vector<Attachment> Runtime::attachments() const
 			if (bpf_link_get_info_by_fd(f, &info, &len) == 0) {
 				a.ifindex = a.hook == "xdp" ? info.xdp.ifindex : info.tcx.ifindex;
 				a.live = a.ifindex != 0;
+				int pf = bpf_prog_get_fd_by_id(info.prog_id);
+				struct bpf_prog_info pi {};
+				uint32_t plen = sizeof(pi);
+				if (pf >= 0 && bpf_prog_get_info_by_fd(pf, &pi, &plen) == 0)
+					a.program = pi.name;
+				if (pf >= 0)
+					close(pf);
 			}
 			close(f);
 		}

@@ -38,6 +38,7 @@ struct Attachment {
 	std::string hook;   // "xdp" or "tc-egress"
 	std::string mode;   // xdp: "native" or "generic"; tc: "tcx"
 	std::string pin;
+	std::string program; // e.g. "fw_xdp" or, on L3 devices (TUN), "fw_xdp_l3"
 	bool live = false;  // the link is still attached
 };
 
@@ -80,6 +81,9 @@ public:
 	bool attach_if_covered(const std::string &ifname);
 	// Removes pins of links whose interface is gone.
 	int tidy_stale_links();
+	// Detaches live links of interfaces an explicit "interfaces" list no
+	// longer names (renamed away); returns the interfaces detached.
+	std::vector<std::string> detach_unselected();
 
 	uint64_t apply_duration_ns() const { return last_apply_ns_; }
 

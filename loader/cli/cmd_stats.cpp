@@ -162,7 +162,7 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		std::set<std::string> covered;
 		for (auto &a : rt.attachments()) {
 			att.push_back({{"interface", a.ifname}, {"ifindex", a.ifindex}, {"hook", a.hook},
-				       {"mode", a.mode}, {"attached", a.live}});
+				       {"mode", a.mode}, {"program", a.program}, {"attached", a.live}});
 			if (a.live)
 				covered.insert(a.ifname);
 		}
@@ -177,8 +177,10 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 							selected |= x == n;
 					uncovered.push_back(
 						{{"interface", n},
-						 {"why", selected ? "selected but not attached (run `fwctl apply` or "
-								    "`fwctl watch`)"
+						 {"why", selected ? "selected but not attached: it appeared after "
+								    "apply and no watcher attached it (run "
+								    "fwctl-watch.service / `fwctl watch`, or "
+								    "re-apply)"
 								  : "not in the ruleset's \"interfaces\""}});
 				}
 		s["uncovered"] = uncovered;
@@ -193,7 +195,8 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		std::cout << "ruleset " << st->hash << " applied " << st->applied_at << "\n";
 		for (auto &a : att)
 			std::cout << "  " << std::left << std::setw(16) << a["interface"].get<std::string>()
-				  << std::setw(10) << a["hook"].get<std::string>() << a["mode"].get<std::string>()
+				  << std::setw(10) << a["hook"].get<std::string>() << std::setw(8)
+				  << a["mode"].get<std::string>() << a["program"].get<std::string>()
 				  << (a["attached"].get<bool>() ? "" : "  (detached: interface gone)") << "\n";
 		for (auto &u : uncovered)
 			std::cout << "  " << std::left << std::setw(16) << u["interface"].get<std::string>()
