@@ -16,7 +16,7 @@ std::string endpoint(const nlohmann::json &j, const char *addr, const char *port
 	bool v6 = s.find(':') != std::string::npos;
 	if (j.contains(port))
 		return (v6 ? "[" + s + "]" : s) + ":" + std::to_string(j[port].get<int>());
-	if (j.contains(id))
+	if (id && j.contains(id))
 		return s + " id " + std::to_string(j[id].get<int>());
 	return s;
 }
@@ -33,9 +33,9 @@ void print_text(const nlohmann::json &all)
 		std::string proto = j["proto"].is_string() ? j["proto"].get<std::string>() : j["proto"].dump();
 		std::cout << std::left << std::setw(7) << proto << std::setw(12) << j["state"].get<std::string>()
 			  << std::setw(9) << (std::to_string(j["expires_in"].get<int64_t>()) + "s")
-			  << endpoint(j, "src", "sport", "id") << " -> " << endpoint(j, "dst", "dport", "id")
+			  << endpoint(j, "src", "sport", "id") << " -> " << endpoint(j, "dst", "dport", nullptr)
 			  << " | " << endpoint(j, "reply_src", "reply_sport", "reply_id") << " -> "
-			  << endpoint(j, "reply_dst", "reply_dport", "reply_id")
+			  << endpoint(j, "reply_dst", "reply_dport", nullptr)
 			  << (j["local"].get<bool>() ? "  (local)" : "") << "\n";
 	}
 	std::cout << all.size() << " connection" << (all.size() == 1 ? "" : "s") << "\n";

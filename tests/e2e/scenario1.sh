@@ -169,9 +169,9 @@ cat >"$E2E_TMP/bob-tunnel.json" <<'EOF'
     { "action": "accept", "saddr": "10.2.0.0/16", "daddr": "10.1.0.0/16", "comment": "to alice's LAN" } ] }
 EOF
 # charon created ipsec0 when it started, after the first apply, so ipsec0 is
-# not covered yet. `fwctl watch` (being built) will attach to interfaces that
-# appear later; until then, re-applying after charon has created ipsec0 is
-# what attaches the firewall to it.
+# not covered yet. `fwctl watch` attaches to interfaces that appear later
+# (tests/e2e/watch.sh covers it); this test runs no watcher and re-applies
+# after charon has created ipsec0, which attaches the firewall to it too.
 assert_ok "ipsec0 exists in alice" nsx alice ip link show ipsec0
 assert_exit 0 "alice: seed rules + UDP 4500 + tunnel forward rules" fw alice apply "$E2E_TMP/alice-4500.json"
 assert_exit 0 "bob: seed rules + tunnel forward rules" fw bob apply "$E2E_TMP/bob-tunnel.json"
