@@ -11,7 +11,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <linux/ethtool.h>
 #include <linux/magic.h>
+#include <linux/netdev.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <set>
@@ -77,6 +80,28 @@ bool is_l3_device(const std::string &ifname)
 	if (s.fd < 0 || ioctl(s.fd, SIOCGIFHWADDR, &ifr) < 0)
 		return false;
 	return ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER;
+}
+
+// Native XDP on a veth transmits XDP_TX frames (reject answers) through the
+// peer's NAPI, which exists only while the peer has GRO on or an XDP program;
+// without it the kernel drops them silently. A veth advertises NDO_XMIT in
+// its xdp_features exactly when its peer can take frames; when it does not,
+// attach in generic mode, where XDP_TX goes through the peer's ordinary xmit.
+// Decided at attach time (a later change of the peer is not followed).
+bool veth_without_xdp_peer(const std::string &ifname, uint32_t ifindex)
+{
+	Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	struct ethtool_drvinfo info {};
+	struct ifreq ifr {};
+	info.cmd = ETHTOOL_GDRVINFO;
+	strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+	ifr.ifr_data = (char *)&info;
+	if (s.fd < 0 || ioctl(s.fd, SIOCETHTOOL, &ifr) < 0 || strcmp(info.driver, "veth") != 0)
+		return false;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	if (bpf_xdp_query((int)ifindex, 0, &q) != 0)
+		return false;
+	return !(q.feature_flags & NETDEV_XDP_ACT_NDO_XMIT);
 }
 
 std::string elf_hash()
@@ -363,9 +388,9 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 	if (access(xdp_pin.c_str(), F_OK) != 0) {
 		int prog = fd(l3 ? "prog_fw_xdp_l3" : "prog_fw_xdp");
 		LIBBPF_OPTS(bpf_link_create_opts, o);
-		o.flags = XDP_FLAGS_DRV_MODE;
+		o.flags = veth_without_xdp_peer(ifname, ifindex) ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 		int link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
-		if (link < 0) {
+		if (link < 0 && o.flags == XDP_FLAGS_DRV_MODE) {
 			o.flags = XDP_FLAGS_SKB_MODE; // the driver has no native XDP
 			link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
 		}
