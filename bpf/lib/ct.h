@@ -18,8 +18,9 @@
  * nf_conntrack_tcp_loose=1), so flows survive `fwctl conntrack flush`, a
  * `down`/`apply`, or an entry pushed out of a full table. INVALID (dropped,
  * counted) is kept for TCP flag sets no stack sends: SYN with FIN or RST,
- * or none of SYN/ACK/RST (NULL, FIN-only and XMAS scans), as Linux's
- * tcp_valid_flags says.
+ * or none of SYN/ACK/RST/FIN (NULL scans). Linux's tcp_valid_flags also
+ * refuses FIN without ACK (FIN and XMAS scans); here those meet the chains,
+ * so a "reject" rule can still answer them with a RST.
  *
  * Time is CLOCK_BOOTTIME in whole seconds (bpf_ktime_get_boot_ns() / 1e9;
  * `fwctl conntrack` reads the same clock). An expired entry is treated as
@@ -98,7 +99,7 @@ static __always_inline int fw_ct_tcp_flags_invalid(__u8 f)
 {
 	if ((f & FW_TCP_SYN) && (f & (FW_TCP_FIN | FW_TCP_RST)))
 		return 1;
-	return !(f & (FW_TCP_SYN | FW_TCP_ACK | FW_TCP_RST));
+	return !(f & (FW_TCP_SYN | FW_TCP_ACK | FW_TCP_RST | FW_TCP_FIN));
 }
 
 /* The table key of a packet; -1 when it cannot be tracked (no L4 header:
