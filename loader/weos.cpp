@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string_view>
 
@@ -32,16 +31,43 @@ Ctx ctx_from_path(std::string path)
 	return Ctx::other;
 }
 
-// A prompt as WeOS prints it: HOST:/PATH/#>. The brief's pattern is
-// \S+:/[^#]*#>; the path may not hold white space here, so that a prompt can
-// never swallow the text before it.
-const std::regex &prompt_re()
-{
-	static const std::regex re(R"((\S+):(/[^\s#]*)#>)");
-	return re;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+// A prompt as WeOS prints it, HOST:/PATH/#>, found as the regular expression
+// \S+:(/[^\s#]*)#> would find it (leftmost, greedy host) but without <regex>.
+// That is the brief's \S+:/[^#]*#> with no white space in the path, so that a
+// prompt never swallows the text before it.
+struct Prompt {
+	size_t begin, end; // [begin, end) in the line
+	std::string path;  // "/config/ip/firewall/"
+};
+
+std::vector<Prompt> find_prompts(std::string_view l)
+{
+	std::vector<Prompt> out;
+	size_t from = 0;
+	for (size_t h = l.find("#>"); h != std::string_view::npos; h = l.find("#>", h + 1)) {
+		if (h < from)
+			continue;
+		size_t p0 = h; // the path and the colon are [^\s#]
+		while (p0 > from && !is_space(l[p0 - 1]) && l[p0 - 1] != '#')
+			p0--;
+		size_t colon = std::string_view::npos;
+		for (size_t i = h; i-- > p0;)
+			if (l[i] == ':' && i + 1 < h && l[i + 1] == '/' && i > from && !is_space(l[i - 1])) {
+				colon = i;
+				break;
+			}
+		if (colon == std::string_view::npos)
+			continue;
+		size_t b = colon;
+		while (b > from && !is_space(l[b - 1]))
+			b--;
+		out.push_back({b, h + 2, std::string(l.substr(colon + 1, h - colon - 1))});
+		from = h + 2;
+	}
+	return out;
+}
 
 struct Token {
 	std::string text;
@@ -295,7 +321,7 @@ public:
 			start = nl + 1;
 		}
 		for (auto l : lines)
-			if (std::regex_search(l.begin(), l.end(), prompt_re()))
+			if (!find_prompts(l).empty())
 				session_ = true;
 
 		for (size_t i = 0; i < lines.size(); i++) {
@@ -349,15 +375,13 @@ private:
 		std::vector<std::pair<size_t, size_t>> cmds; // [begin, end) after each prompt
 		std::vector<Ctx> ctxs;
 		size_t first = line_.size();
-		for (auto it = std::cregex_iterator(line_.data(), line_.data() + line_.size(), prompt_re());
-		     it != std::cregex_iterator(); ++it) {
-			size_t s = size_t(it->position(0)), e = s + size_t(it->length(0));
+		for (const Prompt &p : find_prompts(line_)) {
 			if (cmds.empty())
-				first = s;
+				first = p.begin;
 			else
-				cmds.back().second = s;
-			cmds.push_back({e, line_.size()});
-			ctxs.push_back(ctx_from_path(it->str(2)));
+				cmds.back().second = p.begin;
+			cmds.push_back({p.end, line_.size()});
+			ctxs.push_back(ctx_from_path(p.path));
 		}
 		// Text before the first prompt is what the previous command printed.
 		// A run of such lines that cannot be output is reported once.

@@ -226,6 +226,17 @@ TEST_SUITE("weos import: syntax")
 		CHECK(import_ok(session) == alice_expected());
 	}
 
+	TEST_CASE("prompts: any host name, with or without a space after them")
+	{
+		Ruleset r = import_ok("router-7.example:/config/ip/firewall/#>input accept in vlan2 proto esp "
+				      "router-7.example:/config/ip/firewall/#>\tforward drop\n");
+		CHECK(r.input.size() == 1);
+		CHECK(r.forward.size() == 1);
+		// A path the importer does not know is a context it does not import.
+		CheckError e = import_error("fw:/config/tunnel/ipsec-1/#> input accept");
+		CHECK(e.column == 30);
+	}
+
 	TEST_CASE("words after the action come in any order")
 	{
 		Ruleset a = import_ok("input accept in vlan2 dport 500 proto udp comment \"IKE\"");
