@@ -179,7 +179,7 @@ TEST_SUITE("weos import: the seed's sessions, verbatim")
 		CHECK(import_ok(seed_alice_show_tunnel + "\n" + seed_alice_ping) == Ruleset{});
 	}
 
-	TEST_CASE("scenario 2 with troubleshooting and policies is the rules-format example")
+	TEST_CASE("scenario 2, troubleshooting and both policies in one session")
 	{
 		std::string session = seed_fw + "\nfw:/#> configure fw:/config/#> ip firewall\n"
 						"fw:/config/ip/firewall/#> input policy drop\n"
@@ -192,6 +192,58 @@ TEST_SUITE("weos import: the seed's sessions, verbatim")
 		expected.log.unit = "minute";
 		expected.forward.push_back(troubleshooting_expected().forward[0]);
 		CHECK(import_ok(session) == expected);
+	}
+}
+
+TEST_SUITE("weos import: the checker agrees")
+{
+	// What `fwctl import weos` does with the result: check it as JSON.
+	Ruleset checked(const Ruleset &r)
+	{
+		CheckResult res = ruleset_check_json(ruleset_to_json(r), [](const std::string &) { return true; });
+		for (const auto &e : res.errors)
+			INFO(e.pointer << ": " << e.message);
+		CHECK(res.errors.empty());
+		REQUIRE(res.ruleset);
+		return *res.ruleset;
+	}
+
+	TEST_CASE("the seed's rulesets pass the checker unchanged")
+	{
+		for (const std::string *s : {&seed_alice, &seed_bob, &seed_fw, &seed_troubleshooting}) {
+			Ruleset r = import_ok(*s);
+			CHECK(checked(r) == r);
+		}
+	}
+
+	TEST_CASE("scenario 2 with troubleshooting and policies is the rules-format example")
+	{
+		auto example = nlohmann::json::parse(R"({
+		  "version": 1,
+		  "policy": { "input": "drop", "forward": "drop" },
+		  "log": { "limit": "100/minute" },
+		  "forward": [
+		    { "action": "accept", "in": "vlan1", "out": "vlan2" },
+		    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "udp", "dport": 500 },
+		    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "udp", "dport": 4500 },
+		    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "esp" },
+		    { "action": "drop", "log": true, "comment": "catch-all log" }
+		  ],
+		  "nat": [ { "out": "vlan2" } ],
+		  "port-forward": [
+		    { "in": "vlan2", "proto": "udp", "dport": 500,  "to-daddr": "192.168.1.2" },
+		    { "in": "vlan2", "proto": "udp", "dport": 4500, "to-daddr": "192.168.1.2" },
+		    { "in": "vlan2", "proto": "esp", "to-daddr": "192.168.1.2" }
+		  ]
+		})");
+		CheckResult res = ruleset_check_json(example, [](const std::string &) { return true; });
+		REQUIRE(res.ruleset);
+		std::string session = seed_fw + "\nfw:/#> configure fw:/config/#> ip firewall\n"
+						"fw:/config/ip/firewall/#> input policy drop\n"
+						"fw:/config/ip/firewall/#> forward policy drop\n" +
+				      seed_troubleshooting_tail;
+		CHECK(import_ok(session) == *res.ruleset);
+		CHECK(import_ok(weos_export(*res.ruleset)) == *res.ruleset);
 	}
 }
 
