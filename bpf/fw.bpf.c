@@ -1,5 +1,199 @@
-// placeholder, replaced by the datapath
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-SEC("xdp") int fw_xdp(struct xdp_md *ctx) { return XDP_PASS; }
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * fwctl datapath. XDP on ingress decides; TC on egress tracks what this
+ * host sends. Stages of an ingress packet:
+ *
+ *   parse -> (ND bypass) -> conntrack -> chain selection -> fragments
+ *         -> classify -> counters, log -> verdict (-> remember connection)
+ *
+ * Anything we cannot understand meets a policy, never a silent accept.
+ */
+#include "lib/common.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/route.h"
+#include "lib/classify.h"
+#include "lib/ct.h"
+#include "lib/log.h"
+#include "lib/reject.h"
+
+/* The stricter of the two policies, for packets whose chain we cannot
+ * tell (a broken IP header). */
+static __always_inline __u8 fw_strictest_policy(const struct fw_gen_cfg *cfg)
+{
+	if (cfg->policy[FW_CHAIN_INPUT] != FW_VERDICT_ACCEPT)
+		return cfg->policy[FW_CHAIN_INPUT];
+	return cfg->policy[FW_CHAIN_FORWARD];
+}
+
+static __always_inline int fw_xdp_action(struct xdp_md *ctx, struct fw_pkt *p, __u8 verdict, int l3)
+{
+	switch (verdict) {
+	case FW_VERDICT_ACCEPT:
+		return XDP_PASS;
+	case FW_VERDICT_REJECT:
+		return fw_reject_xdp(ctx, p, l3);
+	default:
+		return XDP_DROP;
+	}
+}
+
+static __always_inline int fw_is_neighbour_discovery(const struct fw_pkt *p)
+{
+	return p->t.family == 6 && p->t.proto == IPPROTO_ICMPV6 && p->l4_ok &&
+	       p->frag == FW_FRAG_NONE && p->icmp_type >= 133 && p->icmp_type <= 137 &&
+	       p->hop_limit == 255;
+}
+
+static __always_inline struct fw_frag_key fw_frag_key_of(const struct fw_pkt *p)
+{
+	struct fw_frag_key k = {};
+
+	__builtin_memcpy(k.saddr, p->t.saddr, 16);
+	__builtin_memcpy(k.daddr, p->t.daddr, 16);
+	k.id = p->frag_id;
+	k.proto = p->t.proto;
+	k.family = p->t.family;
+	return k;
+}
+
+static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 in_ifindex = ctx->ingress_ifindex, out_ifindex = 0, zero = 0, rule_idx;
+	struct fw_pkt p = {};
+	struct fw_active *act;
+	struct fw_gen_cfg *cfg;
+	struct fw_rule *rule;
+	__u8 gen, chain, verdict;
+	int rc;
+
+	act = bpf_map_lookup_elem(&fw_active, &zero);
+	if (!act || !act->valid)
+		return XDP_PASS; /* nothing applied yet: no firewall */
+	gen = act->gen & 1;
+	cfg = bpf_map_lookup_elem(&fw_gen_cfg, &(__u32){ gen });
+	if (!cfg)
+		return XDP_DROP;
+
+	rc = l3 ? fw_parse_l3(data, data_end, &p) : fw_parse(data, data_end, &p);
+	if (rc == FW_PARSE_NOT_IP) {
+		fw_stat(FW_STAT_NOT_IP, 0);
+		return XDP_PASS;
+	}
+	if (rc != FW_PARSE_OK) {
+		fw_stat(FW_STAT_MALFORMED, 0);
+		return fw_xdp_action(ctx, &p, fw_strictest_policy(cfg) == FW_VERDICT_ACCEPT ?
+						 FW_VERDICT_ACCEPT : FW_VERDICT_DROP, l3);
+	}
+	if (fw_is_neighbour_discovery(&p)) {
+		fw_stat(FW_STAT_ND, p.l3_len);
+		return XDP_PASS;
+	}
+
+	switch (fw_ct_ingress(&p, in_ifindex)) {
+	case FW_CT_ESTABLISHED:
+		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
+		return XDP_PASS;
+	case FW_CT_RELATED:
+		fw_stat(FW_STAT_CT_RELATED, p.l3_len);
+		return XDP_PASS;
+	case FW_CT_INVALID:
+		fw_stat(FW_STAT_CT_INVALID, p.l3_len);
+		return XDP_DROP;
+	default:
+		break;
+	}
+
+	chain = fw_select_chain(ctx, &p, in_ifindex, &out_ifindex);
+
+	if (p.frag == FW_FRAG_LATER) {
+		/* No ports here: take the first fragment's verdict, else the
+		 * policy, so a fragment never slips past a port rule. */
+		struct fw_frag_key fk = fw_frag_key_of(&p);
+		__u32 *fv = bpf_map_lookup_elem(&fw_frag, &fk);
+
+		if (fv)
+			return fw_xdp_action(ctx, &p, *fv == FW_VERDICT_ACCEPT ? FW_VERDICT_ACCEPT :
+							FW_VERDICT_DROP, l3);
+		fw_stat(FW_STAT_FRAG_POLICY, p.l3_len);
+		verdict = cfg->policy[chain & 1];
+		return fw_xdp_action(ctx, &p, verdict == FW_VERDICT_ACCEPT ? verdict : FW_VERDICT_DROP,
+				     l3);
+	}
+
+	if (!p.l4_ok)
+		rule_idx = FW_RULE_NONE; /* truncated transport header: policy */
+	else
+		rule_idx = fw_classify(cfg, gen, chain, in_ifindex, out_ifindex, &p);
+
+	rule = NULL;
+	if (rule_idx != FW_RULE_NONE)
+		rule = bpf_map_lookup_elem(&fw_rules, &(__u32){ gen * FW_MAX_RULES + rule_idx });
+	if (rule) {
+		verdict = rule->action;
+		fw_count(&fw_rule_cnt, rule->counter_slot, p.l3_len);
+		if (rule->flags & FW_RULE_F_LOG)
+			fw_log(cfg, rule, in_ifindex, out_ifindex, &p, verdict);
+	} else {
+		verdict = cfg->policy[chain & 1];
+		fw_stat(chain == FW_CHAIN_INPUT ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD,
+			p.l3_len);
+	}
+
+	if (p.frag == FW_FRAG_FIRST) {
+		struct fw_frag_key fk = fw_frag_key_of(&p);
+		__u32 v = verdict;
+
+		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
+	}
+	if (verdict == FW_VERDICT_ACCEPT)
+		fw_ct_create(&p, in_ifindex, out_ifindex);
+	return fw_xdp_action(ctx, &p, verdict, l3);
+}
+
+SEC("xdp")
+int fw_xdp(struct xdp_md *ctx)
+{
+	return fw_ingress(ctx, 0);
+}
+
+/* For devices without an Ethernet header (TUN, e.g. a VPN's). */
+SEC("xdp")
+int fw_xdp_l3(struct xdp_md *ctx)
+{
+	return fw_ingress(ctx, 1);
+}
+
+static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct fw_pkt p = {};
+	struct fw_active *act;
+	__u32 zero = 0;
+	int rc;
+
+	act = bpf_map_lookup_elem(&fw_active, &zero);
+	if (!act || !act->valid)
+		return TC_ACT_OK;
+	rc = l3 ? fw_parse_l3(data, data_end, &p) : fw_parse(data, data_end, &p);
+	if (rc != FW_PARSE_OK)
+		return TC_ACT_OK; /* egress is not filtered: no output chain */
+	return fw_ct_egress(&p, skb->ifindex);
+}
+
+SEC("tc")
+int fw_tc_egress(struct __sk_buff *skb)
+{
+	return fw_egress(skb, 0);
+}
+
+SEC("tc")
+int fw_tc_egress_l3(struct __sk_buff *skb)
+{
+	return fw_egress(skb, 1);
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -132,5 +132,15 @@ bool proto_has_ports(uint8_t proto); // tcp, udp, sctp
 // Address text: canonical forms (RFC 5952 for IPv6), no prefix length.
 std::string addr_str(int family, const uint8_t *addr);
 std::optional<Prefix> prefix_parse(const std::string &text); // "A.B.C.D[/L]" or IPv6
+// As above; on failure *why (when not null) gets a sentence naming the text,
+// e.g. "10.1.0.1/16" has host bits set; did you mean "10.1.0.0/16"?
+// Host bits set are an error, never silently cleared.
+std::optional<Prefix> prefix_parse(const std::string &text, std::string *why);
+
+// ruleset_to_json with the keys in the order of the spec (version, interfaces,
+// policy, log, input, forward, nat, port-forward; action, in, out, ... in a
+// rule), for printing. nlohmann::json sorts keys; this one keeps them.
+nlohmann::ordered_json ruleset_to_ordered_json(const Ruleset &r);
+nlohmann::ordered_json rule_to_ordered_json(const Rule &r);
 
 } // namespace fw

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* The equivalence-class classifier (in the spirit of Recursive Flow
+ * Classification). Each field maps to a class id (the set of rules that
+ * field value can match); pairs of classes map to the class of their
+ * intersection, stage by stage, until the last stage yields the first
+ * matching rule. The cost is the same handful of lookups whatever the
+ * number of rules; user space (loader/classifier.cpp) builds the tables. */
+#ifndef FW_CLASSIFY_H
+#define FW_CLASSIFY_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define FW_CLASS_NONE 0xffffffffu
+
+static __always_inline __u32 fw_combine(__u32 a, __u32 b, __u8 gen, __u8 chain, __u8 stage)
+{
+	struct fw_combine_key k = { .a = a, .b = b, .gen = gen, .chain = chain, .stage = stage };
+	__u32 *v = bpf_map_lookup_elem(&fw_cls_combine, &k);
+
+	return v ? *v : FW_CLASS_NONE; /* a miss: the intersection is empty */
+}
+
+static __always_inline __u32 fw_iface_class(const struct fw_gen_cfg *cfg, __u32 ifindex,
+					    __u8 gen, __u8 chain, __u8 dir)
+{
+	struct fw_iface_key k = { .ifindex = ifindex, .gen = gen, .chain = chain, .dir = dir };
+	__u32 *v = bpf_map_lookup_elem(&fw_cls_iface, &k);
+
+	if (v)
+		return *v;
+	return cfg->iface_default_class[chain & 1][dir & 1];
+}
+
+static __always_inline __u32 fw_addr_class(const __u8 *addr, __u8 family, __u8 gen, __u8 chain,
+					   __u8 dir)
+{
+	struct fw_addr_key k = {
+		.prefixlen = 32 + (family == 4 ? 32 : 128),
+		.gen = gen, .chain = chain, .family = family, .dir = dir,
+	};
+	__u32 *v;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	v = bpf_map_lookup_elem(&fw_cls_addr, &k);
+	return v ? *v : FW_CLASS_NONE;
+}
+
+static __always_inline __u32 fw_array_class(void *map, __u32 idx)
+{
+	__u32 *v = bpf_map_lookup_elem(map, &idx);
+
+	return v ? *v : FW_CLASS_NONE;
+}
+
+/* Returns the index (within the generation) of the first rule of `chain`
+ * that matches, or FW_RULE_NONE. */
+static __always_inline __u32 fw_classify(const struct fw_gen_cfg *cfg, __u8 gen, __u8 chain,
+					 __u32 in_ifindex, __u32 out_ifindex,
+					 const struct fw_pkt *p)
+{
+	__u32 in_c, out_c, s_c, d_c, proto_c, sp_c, dp_c, a, b, c, d, e, rule;
+	__u32 catchall = cfg->catchall[chain & 1];
+
+	in_c = fw_iface_class(cfg, in_ifindex, gen, chain, FW_DIR_SRC);
+	out_c = fw_iface_class(cfg, out_ifindex, gen, chain, FW_DIR_DST);
+	a = fw_combine(in_c, out_c, gen, chain, FW_STAGE_IFACES);
+	if (a == FW_CLASS_NONE)
+		return catchall;
+
+	s_c = fw_addr_class(p->t.saddr, p->t.family, gen, chain, FW_DIR_SRC);
+	d_c = fw_addr_class(p->t.daddr, p->t.family, gen, chain, FW_DIR_DST);
+	b = fw_combine(s_c, d_c, gen, chain, FW_STAGE_ADDRS);
+	if (b == FW_CLASS_NONE)
+		return catchall;
+
+	proto_c = fw_array_class(&fw_cls_proto, (gen * FW_CHAINS + chain) * 256 + p->t.proto);
+	sp_c = fw_array_class(&fw_cls_port, fw_port_index(gen, chain, FW_DIR_SRC, p->cls_sport_slot));
+	c = fw_combine(proto_c, sp_c, gen, chain, FW_STAGE_PROTO_SPORT);
+	if (c == FW_CLASS_NONE)
+		return catchall;
+
+	d = fw_combine(a, b, gen, chain, FW_STAGE_AB);
+	if (d == FW_CLASS_NONE)
+		return catchall;
+	dp_c = fw_array_class(&fw_cls_port, fw_port_index(gen, chain, FW_DIR_DST, p->cls_dport_slot));
+	e = fw_combine(c, dp_c, gen, chain, FW_STAGE_C_DPORT);
+	if (e == FW_CLASS_NONE)
+		return catchall;
+	rule = fw_combine(d, e, gen, chain, FW_STAGE_FINAL);
+	/* Rules are numbered in file order across the generation, so the
+	 * smaller index is the earlier rule. */
+	return rule < catchall ? rule : catchall;
+}
+
+#endif

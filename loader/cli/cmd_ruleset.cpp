@@ -1,0 +1,120 @@
+// apply, check, show, save, down: the ruleset's way into the kernel and out.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <net/if.h>
+#include <unistd.h>
+
+#include "classifier.h"
+#include "commands.h"
+
+namespace fw::cli {
+
+Ruleset load_ruleset_file(const std::string &path)
+{
+	std::stringstream ss;
+	if (path == "-") {
+		ss << std::cin.rdbuf();
+	} else {
+		std::ifstream f(path);
+		if (!f)
+			throw InputError(path + ": cannot read the file");
+		ss << f.rdbuf();
+	}
+	CheckResult r = ruleset_check(ss.str(), interface_exists_in_netns);
+	if (!r.errors.empty()) {
+		for (auto &e : r.errors)
+			std::cerr << format_error(path, e) << "\n";
+		throw InputError(std::to_string(r.errors.size()) + " error(s); nothing was changed");
+	}
+	return *r.ruleset;
+}
+
+namespace {
+
+void require_root()
+{
+	if (geteuid() != 0)
+		throw SystemError("this command changes the kernel and needs root (run it with sudo)");
+}
+
+} // namespace
+
+void register_ruleset_commands(CLI::App &app, Context &ctx)
+{
+	static std::string file, save_file = "/etc/fwctl/rules.json";
+
+	auto *check = app.add_subcommand("check", "check and compile FILE; touch nothing in the kernel");
+	check->add_option("FILE", file, "rules.json (- for stdin)")->required();
+	check->callback([&ctx] {
+		Ruleset rs = load_ruleset_file(file);
+		try {
+			CompiledTables t = classifier_compile(
+				rs, [](const std::string &n) { return (uint32_t)if_nametoindex(n.c_str()); });
+			std::cout << file << ": ok (" << rs.input.size() << " input, " << rs.forward.size()
+				  << " forward rules; " << t.combines.size() << " classifier entries)\n";
+		} catch (const CompileError &e) {
+			throw InputError(file + ": " + e.what());
+		}
+		ctx.exit_code = 0;
+	});
+
+	auto *apply = app.add_subcommand("apply", "check FILE, compile it and switch to it atomically");
+	apply->add_option("FILE", file, "rules.json (- for stdin)")->required();
+	apply->callback([&ctx] {
+		Ruleset rs = load_ruleset_file(file);
+		require_root();
+		Runtime rt(ctx.pin_dir);
+		rt.prepare(true);
+		rt.apply(rs);
+		auto st = rt.applied();
+		std::cout << "applied " << (st ? st->hash : "") << " (" << rs.input.size() << " input, "
+			  << rs.forward.size() << " forward rules) in "
+			  << rt.apply_duration_ns() / 1000000.0 << " ms\n";
+	});
+
+	auto *show = app.add_subcommand("show", "print the applied ruleset as JSON");
+	show->callback([&ctx] {
+		Runtime rt(ctx.pin_dir);
+		rt.prepare(false);
+		auto st = rt.applied();
+		if (!st)
+			throw SystemError("nothing is applied at " + ctx.pin_dir);
+		std::cout << st->ruleset.dump(2) << "\n";
+	});
+
+	auto *save = app.add_subcommand("save", "write the applied ruleset to the start-up file");
+	save->add_option("FILE", save_file, "default /etc/fwctl/rules.json");
+	save->callback([&ctx] {
+		Runtime rt(ctx.pin_dir);
+		rt.prepare(false);
+		auto st = rt.applied();
+		if (!st)
+			throw SystemError("nothing is applied at " + ctx.pin_dir + ": nothing to save");
+		std::string dir = save_file.substr(0, save_file.rfind('/'));
+		if (!dir.empty() && dir != save_file)
+			std::system(("mkdir -p '" + dir + "'").c_str());
+		std::string tmp = save_file + ".tmp";
+		{
+			std::ofstream f(tmp);
+			if (!f)
+				throw SystemError("cannot write " + tmp);
+			f << st->ruleset.dump(2) << "\n";
+			if (!f.flush())
+				throw SystemError("cannot write " + tmp);
+		}
+		if (rename(tmp.c_str(), save_file.c_str()) != 0)
+			throw SystemError("cannot replace " + save_file);
+		std::cout << "saved " << st->hash << " to " << save_file << "\n";
+	});
+
+	auto *down = app.add_subcommand("down", "detach everything and remove the pins");
+	down->callback([&ctx] {
+		require_root();
+		Runtime rt(ctx.pin_dir);
+		rt.prepare(false);
+		rt.down();
+	});
+}
+
+} // namespace fw::cli

@@ -1,0 +1,27 @@
+// Each fwctl command registers itself on the CLI11 app. Context carries the
+// global options; a handler returns the process exit code (cli.md).
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "ruleset.h"
+#include "runtime.h"
+
+namespace fw::cli {
+
+struct Context {
+	std::string pin_dir = "/sys/fs/bpf/fwctl";
+	int exit_code = 0;
+};
+
+// Reads and checks a ruleset file ("-" is stdin); prints every error and
+// throws InputError when there is any.
+Ruleset load_ruleset_file(const std::string &path);
+
+void register_ruleset_commands(CLI::App &app, Context &ctx); // apply check show save down
+void register_stats_commands(CLI::App &app, Context &ctx);   // stats status
+void register_watch_command(CLI::App &app, Context &ctx);    // watch
+
+} // namespace fw::cli

@@ -1,0 +1,22 @@
+// The two kinds of failure the CLI turns into exit codes (cli.md).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace fw {
+
+// Exit 1: the system refused (not root, no BPF, not a bpffs, kernel error).
+struct SystemError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+// Exit 2: bad input (file, option, unknown interface). Nothing changed.
+struct InputError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+// "what failed: strerror(errno)", with a hint when errno says why.
+std::string errno_message(const std::string &what, int err);
+
+} // namespace fw

@@ -1,0 +1,871 @@
+// Pin directory, load, attach, and the generation switch.
+#include "runtime.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <set>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <zlib.h>
+
+#include "classifier.h"
+#include "fw.skel.h"
+
+namespace fw {
+
+namespace {
+
+constexpr uint32_t kMetaMagic = 0x66776d31; // "fwm1"
+constexpr uint32_t kMetaChunks = 128;
+constexpr size_t kMetaChunkSize = 16384;
+
+struct Fd {
+	int fd = -1;
+	explicit Fd(int f) : fd(f) {}
+	~Fd()
+	{
+		if (fd >= 0)
+			close(fd);
+	}
+	Fd(const Fd &) = delete;
+};
+
+// A writable view of a BPF_F_MMAPABLE array.
+struct Mapped {
+	void *p = MAP_FAILED;
+	size_t len = 0;
+	Mapped(int fd, size_t bytes)
+	{
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		len = (bytes + page - 1) / page * page;
+		p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			throw SystemError(errno_message("mmap of a classifier map", errno));
+	}
+	~Mapped()
+	{
+		if (p != MAP_FAILED)
+			munmap(p, len);
+	}
+	template <class T> T *as() { return static_cast<T *>(p); }
+};
+
+bool is_l3_device(const std::string &ifname)
+{
+	Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	struct ifreq ifr {};
+	strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+	if (s.fd < 0 || ioctl(s.fd, SIOCGIFHWADDR, &ifr) < 0)
+		return false;
+	return ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER;
+}
+
+std::string elf_hash()
+{
+	size_t sz = 0;
+	const void *data = fw_bpf__elf_bytes(&sz);
+	return hash_hex(std::string(static_cast<const char *>(data), sz));
+}
+
+// All keys of a hash map, a few syscalls per 64k entries.
+template <class K> std::vector<K> hash_map_keys(int fd, size_t value_size)
+{
+	std::vector<K> keys, chunk(65536);
+	std::vector<uint8_t> values(65536 * value_size);
+	uint64_t in_batch = 0, out_batch = 0;
+	bool first = true;
+	for (;;) {
+		uint32_t n = (uint32_t)chunk.size();
+		int rc = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, chunk.data(),
+					      values.data(), &n, nullptr);
+		int err = rc ? errno : 0;
+		keys.insert(keys.end(), chunk.begin(), chunk.begin() + n);
+		if (rc && err == ENOENT)
+			break; // the last batch
+		if (rc)
+			throw SystemError(errno_message("reading a classifier map", err));
+		in_batch = out_batch;
+		first = false;
+	}
+	return keys;
+}
+
+template <class K> std::vector<K> map_keys(int fd)
+{
+	std::vector<K> keys;
+	K cur{}, next{};
+	const K *prev = nullptr;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		keys.push_back(next);
+		cur = next;
+		prev = &cur;
+	}
+	return keys;
+}
+
+void map_update(int fd, const void *k, const void *v, const char *what)
+{
+	if (bpf_map_update_elem(fd, k, v, BPF_ANY) != 0)
+		throw SystemError(errno_message(std::string("writing ") + what, errno));
+}
+
+} // namespace
+
+std::string errno_message(const std::string &what, int err)
+{
+	std::string m = what + ": " + strerror(err);
+	if (err == EPERM || err == EACCES)
+		m += " (fwctl needs root, or CAP_BPF and CAP_NET_ADMIN)";
+	else if (err == ENOMEM || err == E2BIG)
+		m += " (a map is full, or the memory limit for BPF was reached)";
+	return m;
+}
+
+uint64_t realtime_ns()
+{
+	return (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(
+		       std::chrono::system_clock::now().time_since_epoch())
+		.count();
+}
+
+std::string iso_time_utc(uint64_t ns)
+{
+	time_t secs = (time_t)(ns / 1000000000ull);
+	struct tm tm {};
+	gmtime_r(&secs, &tm);
+	char buf[64];
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	char out[80];
+	snprintf(out, sizeof out, "%s.%03uZ", buf, (unsigned)((ns / 1000000ull) % 1000));
+	return out;
+}
+
+std::string hash_hex(const std::string &text)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (unsigned char c : text)
+		h = (h ^ c) * 1099511628211ull;
+	char buf[17];
+	snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+	return buf;
+}
+
+std::vector<std::string> netns_interfaces()
+{
+	std::vector<std::string> names;
+	struct if_nameindex *list = if_nameindex();
+	if (!list)
+		return names;
+	for (auto *i = list; i->if_index; i++)
+		if (strcmp(i->if_name, "lo") != 0)
+			names.push_back(i->if_name);
+	if_freenameindex(list);
+	return names;
+}
+
+nlohmann::json AppliedState::to_json() const
+{
+	return {{"abi", FW_ABI_VERSION}, {"ruleset", ruleset},	 {"hash", hash},
+		{"applied_at", applied_at}, {"applied_ns", applied_ns}, {"elf_hash", elf_hash},
+		{"slots",
+		 {{"input", slots_input}, {"forward", slots_forward}, {"nat", slots_nat}, {"port-forward", slots_pf}}},
+		{"extra", extra}};
+}
+
+AppliedState AppliedState::from_json(const nlohmann::json &j)
+{
+	AppliedState s;
+	s.ruleset = j.at("ruleset");
+	s.hash = j.at("hash");
+	s.applied_at = j.at("applied_at");
+	s.applied_ns = j.value("applied_ns", 0ull);
+	s.elf_hash = j.value("elf_hash", "");
+	const auto &sl = j.at("slots");
+	s.slots_input = sl.at("input").get<std::vector<uint32_t>>();
+	s.slots_forward = sl.at("forward").get<std::vector<uint32_t>>();
+	s.slots_nat = sl.at("nat").get<std::vector<uint32_t>>();
+	s.slots_pf = sl.at("port-forward").get<std::vector<uint32_t>>();
+	s.extra = j.value("extra", nlohmann::json::object());
+	return s;
+}
+
+Runtime::Runtime(std::string pin_dir) : pin_dir_(std::move(pin_dir))
+{
+	while (pin_dir_.size() > 1 && pin_dir_.back() == '/')
+		pin_dir_.pop_back();
+}
+
+Runtime::~Runtime()
+{
+	for (auto &[_, f] : fds_)
+		if (f >= 0)
+			close(f);
+	if (lock_fd_ >= 0)
+		close(lock_fd_); // releases the flock
+}
+
+void Runtime::prepare(bool create)
+{
+	struct stat st {};
+	if (stat(pin_dir_.c_str(), &st) != 0) {
+		if (!create)
+			return; // nothing there: nothing applied
+		// Create the missing components, each on whatever fs holds it.
+		std::string partial;
+		for (size_t pos = 1; pos != std::string::npos;) {
+			pos = pin_dir_.find('/', pos + 1);
+			partial = pin_dir_.substr(0, pos);
+			if (mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
+				throw SystemError(errno_message("cannot create pin dir " + partial, errno));
+		}
+	}
+	struct statfs fs {};
+	if (statfs(pin_dir_.c_str(), &fs) != 0)
+		throw SystemError(errno_message("cannot inspect pin dir " + pin_dir_, errno));
+	if ((unsigned long)fs.f_type != BPF_FS_MAGIC)
+		throw SystemError("pin dir " + pin_dir_ +
+				  " is not on a bpffs: programs pinned there would vanish when fwctl exits. "
+				  "Mount one (mount -t bpf bpf /sys/fs/bpf) or pass --pin-dir DIR on a bpffs");
+	chmod(pin_dir_.c_str(), 0700); // pins and state are root's only
+	lock_fd_ = open(pin_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock_fd_ < 0)
+		throw SystemError(errno_message("cannot open pin dir " + pin_dir_, errno));
+	if (flock(lock_fd_, LOCK_EX) != 0)
+		throw SystemError(errno_message("cannot lock pin dir " + pin_dir_, errno));
+}
+
+int Runtime::fd(const std::string &name) const
+{
+	auto it = fds_.find(name);
+	if (it != fds_.end())
+		return it->second;
+	int f = bpf_obj_get(pin_path(name).c_str());
+	if (f < 0)
+		throw SystemError(errno_message("cannot open pinned " + pin_path(name) +
+							" (is fwctl applied here? try `fwctl apply`)",
+						errno));
+	fds_[name] = f;
+	return f;
+}
+
+int Runtime::map_fd(const std::string &name) const
+{
+	if (access(pin_path(name).c_str(), F_OK) != 0)
+		return -1;
+	return fd(name);
+}
+
+bool Runtime::loaded() const
+{
+	if (access(pin_path("fw_active").c_str(), F_OK) != 0)
+		return false;
+	struct fw_active a {};
+	uint32_t zero = 0;
+	return bpf_map_lookup_elem(fd("fw_active"), &zero, &a) == 0 && a.valid;
+}
+
+void Runtime::remove_all_pins()
+{
+	for (auto &[_, f] : fds_)
+		if (f >= 0)
+			close(f);
+	fds_.clear();
+	DIR *d = opendir(pin_dir_.c_str());
+	if (!d)
+		return;
+	std::vector<std::string> names;
+	while (auto *e = readdir(d))
+		if (e->d_name[0] != '.')
+			names.push_back(e->d_name);
+	closedir(d);
+	for (auto &n : names) {
+		if (n.rfind("link_", 0) == 0)
+			detach_pin(n);
+		unlink(pin_path(n).c_str());
+	}
+}
+
+void Runtime::load_fresh()
+{
+	remove_all_pins(); // leftovers of an apply killed half-way
+	struct fw_bpf *skel = fw_bpf__open();
+	if (!skel)
+		throw SystemError(errno_message("cannot open the BPF object", errno));
+	int err = fw_bpf__load(skel);
+	if (err) {
+		fw_bpf__destroy(skel);
+		throw SystemError(errno_message("the kernel refused the BPF programs (verifier log above)", -err));
+	}
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, skel->obj)
+	{
+		if (bpf_map__pin(m, pin_path(bpf_map__name(m)).c_str()) != 0) {
+			int e = errno;
+			fw_bpf__destroy(skel);
+			remove_all_pins();
+			throw SystemError(errno_message("cannot pin map " + std::string(bpf_map__name(m)), e));
+		}
+	}
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		std::string pin = pin_path(std::string("prog_") + bpf_program__name(p));
+		if (bpf_program__pin(p, pin.c_str()) != 0) {
+			int e = errno;
+			fw_bpf__destroy(skel);
+			remove_all_pins();
+			throw SystemError(errno_message("cannot pin program " + pin, e));
+		}
+	}
+	fw_bpf__destroy(skel);
+}
+
+std::vector<std::string> Runtime::selected_interfaces(const Ruleset &rs) const
+{
+	if (rs.interfaces)
+		return *rs.interfaces;
+	return netns_interfaces();
+}
+
+void Runtime::detach_pin(const std::string &name)
+{
+	int f = bpf_obj_get(pin_path(name).c_str());
+	if (f >= 0) {
+		bpf_link_detach(f);
+		close(f);
+	}
+}
+
+void Runtime::attach(uint32_t ifindex, const std::string &ifname)
+{
+	bool l3 = is_l3_device(ifname);
+	std::string xdp_pin = pin_path("link_xdp_" + std::to_string(ifindex));
+	std::string tc_pin = pin_path("link_tc_" + std::to_string(ifindex));
+	if (access(xdp_pin.c_str(), F_OK) != 0) {
+		int prog = fd(l3 ? "prog_fw_xdp_l3" : "prog_fw_xdp");
+		LIBBPF_OPTS(bpf_link_create_opts, o);
+		o.flags = XDP_FLAGS_DRV_MODE;
+		int link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
+		if (link < 0) {
+			o.flags = XDP_FLAGS_SKB_MODE; // the driver has no native XDP
+			link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
+		}
+		if (link < 0)
+			throw SystemError(errno_message("cannot attach XDP to " + ifname +
+								" (another XDP program there?)",
+							errno));
+		Fd l(link);
+		if (bpf_obj_pin(link, xdp_pin.c_str()) != 0)
+			throw SystemError(errno_message("cannot pin " + xdp_pin, errno));
+	}
+	if (access(tc_pin.c_str(), F_OK) != 0) {
+		int prog = fd(l3 ? "prog_fw_tc_egress_l3" : "prog_fw_tc_egress");
+		LIBBPF_OPTS(bpf_link_create_opts, o);
+		int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_EGRESS, &o);
+		if (link < 0)
+			throw SystemError(errno_message("cannot attach TC egress (tcx) to " + ifname, errno));
+		Fd l(link);
+		if (bpf_obj_pin(link, tc_pin.c_str()) != 0)
+			throw SystemError(errno_message("cannot pin " + tc_pin, errno));
+	}
+}
+
+bool Runtime::attach_if_covered(const std::string &ifname)
+{
+	auto st = applied();
+	if (!st)
+		return false;
+	Ruleset rs;
+	if (st->ruleset.contains("interfaces")) {
+		auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+		if (std::find(names.begin(), names.end(), ifname) == names.end())
+			return false;
+	} else if (ifname == "lo") {
+		return false;
+	}
+	uint32_t ifindex = if_nametoindex(ifname.c_str());
+	if (!ifindex)
+		return false;
+	attach(ifindex, ifname);
+	return true;
+}
+
+int Runtime::tidy_stale_links()
+{
+	int removed = 0;
+	for (auto &a : attachments())
+		if (!a.live) {
+			unlink(a.pin.c_str());
+			removed++;
+		}
+	return removed;
+}
+
+std::vector<std::string> Runtime::detach_unselected()
+{
+	std::vector<std::string> gone;
+	auto st = applied();
+	if (!st || !st->ruleset.contains("interfaces"))
+		return gone; // the default selection follows renames by itself
+	auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+	for (auto &a : attachments())
+		if (a.live && std::find(names.begin(), names.end(), a.ifname) == names.end()) {
+			detach_pin(a.pin.substr(pin_dir_.size() + 1));
+			unlink(a.pin.c_str());
+			if (std::find(gone.begin(), gone.end(), a.ifname) == gone.end())
+				gone.push_back(a.ifname);
+		}
+	return gone;
+}
+
+void Runtime::write_meta(uint32_t gen, const AppliedState &st)
+{
+	std::string text = st.to_json().dump();
+	uLongf clen = compressBound(text.size());
+	std::vector<uint8_t> buf(8 + clen);
+	if (compress2(buf.data() + 8, &clen, (const Bytef *)text.data(), text.size(), 6) != Z_OK)
+		throw SystemError("cannot compress the applied state");
+	buf.resize(8 + clen);
+	uint32_t hdr[2] = {kMetaMagic, (uint32_t)clen};
+	memcpy(buf.data(), hdr, 8);
+	if (buf.size() > kMetaChunks * kMetaChunkSize)
+		throw InputError("the ruleset is too large to record (" + std::to_string(buf.size()) +
+				 " bytes compressed)");
+	int f = fd("fw_meta");
+	std::vector<uint8_t> chunk(kMetaChunkSize);
+	for (uint32_t i = 0; i * kMetaChunkSize < buf.size(); i++) {
+		size_t n = std::min(kMetaChunkSize, buf.size() - i * kMetaChunkSize);
+		std::fill(chunk.begin(), chunk.end(), 0);
+		memcpy(chunk.data(), buf.data() + i * kMetaChunkSize, n);
+		uint32_t key = gen * kMetaChunks + i;
+		map_update(f, &key, chunk.data(), "the applied state");
+	}
+}
+
+std::optional<AppliedState> Runtime::read_meta(uint32_t gen) const
+{
+	int f = fd("fw_meta");
+	std::vector<uint8_t> chunk(kMetaChunkSize), buf;
+	uint32_t key = gen * kMetaChunks;
+	if (bpf_map_lookup_elem(f, &key, chunk.data()) != 0)
+		return std::nullopt;
+	uint32_t hdr[2];
+	memcpy(hdr, chunk.data(), 8);
+	if (hdr[0] != kMetaMagic || 8 + (size_t)hdr[1] > kMetaChunks * kMetaChunkSize)
+		return std::nullopt;
+	size_t total = 8 + hdr[1];
+	buf.insert(buf.end(), chunk.begin(), chunk.end());
+	for (uint32_t i = 1; i * kMetaChunkSize < total; i++) {
+		key = gen * kMetaChunks + i;
+		if (bpf_map_lookup_elem(f, &key, chunk.data()) != 0)
+			return std::nullopt;
+		buf.insert(buf.end(), chunk.begin(), chunk.end());
+	}
+	std::string text(1 << 20, '\0');
+	for (;;) {
+		uLongf out = text.size();
+		int rc = uncompress((Bytef *)text.data(), &out, buf.data() + 8, hdr[1]);
+		if (rc == Z_BUF_ERROR) {
+			text.resize(text.size() * 4);
+			continue;
+		}
+		if (rc != Z_OK)
+			return std::nullopt;
+		text.resize(out);
+		break;
+	}
+	try {
+		return AppliedState::from_json(nlohmann::json::parse(text));
+	} catch (const std::exception &) {
+		return std::nullopt;
+	}
+}
+
+std::optional<AppliedState> Runtime::applied() const
+{
+	if (!loaded())
+		return std::nullopt;
+	struct fw_active a {};
+	uint32_t zero = 0;
+	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &a) != 0)
+		return std::nullopt;
+	return read_meta(a.gen & 1);
+}
+
+namespace {
+
+// Assigns counter slots: a rule identical to one of the running ruleset
+// (same chain, same JSON) keeps that rule's slot, so its counters survive;
+// others get a slot used by neither ruleset (the old one still counts
+// until the switch), zeroed before use.
+struct SlotAllocator {
+	std::map<std::string, std::vector<uint32_t>> reusable; // identity -> old slots, in order
+	std::set<uint32_t> taken;                              // by the running ruleset
+	std::vector<uint32_t> fresh;                           // allocated now, to zero
+	uint32_t next = 0;
+
+	void add_old(const std::string &identity, uint32_t slot)
+	{
+		reusable[identity].push_back(slot);
+		taken.insert(slot);
+	}
+	uint32_t take(const std::string &identity)
+	{
+		auto it = reusable.find(identity);
+		if (it != reusable.end() && !it->second.empty()) {
+			uint32_t s = it->second.front();
+			it->second.erase(it->second.begin());
+			return s;
+		}
+		while (taken.count(next))
+			next++;
+		if (next >= FW_MAX_COUNTER_SLOTS)
+			throw InputError("out of counter slots");
+		taken.insert(next);
+		fresh.push_back(next);
+		return next++;
+	}
+};
+
+std::string identity(const char *kind, const nlohmann::json &j)
+{
+	return std::string(kind) + ":" + j.dump();
+}
+
+} // namespace
+
+namespace {
+
+// FWCTL_TRACE=1 prints how long each phase of an apply took.
+struct PhaseTimer {
+	bool on = getenv("FWCTL_TRACE") != nullptr;
+	std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+	void operator()(const char *phase)
+	{
+		auto now = std::chrono::steady_clock::now();
+		if (on)
+			fprintf(stderr, "fwctl: %-28s %8.2f ms\n", phase,
+				std::chrono::duration<double, std::milli>(now - last).count());
+		last = now;
+	}
+};
+
+} // namespace
+
+void Runtime::apply(const Ruleset &rs)
+{
+	auto t0 = std::chrono::steady_clock::now();
+	PhaseTimer phase;
+	std::vector<std::string> ifnames = selected_interfaces(rs);
+	std::vector<std::pair<std::string, uint32_t>> targets;
+	for (auto &n : ifnames) {
+		uint32_t idx = if_nametoindex(n.c_str());
+		if (!idx)
+			throw InputError("interface \"" + n + "\" does not exist in this network namespace");
+		targets.emplace_back(n, idx);
+	}
+	CompiledTables t;
+	try {
+		t = classifier_compile(rs, [](const std::string &n) { return (uint32_t)if_nametoindex(n.c_str()); });
+	} catch (const CompileError &e) {
+		throw InputError(e.what());
+	}
+	phase("compile");
+
+	bool fresh_load = !loaded();
+	std::optional<AppliedState> old;
+	if (fresh_load) {
+		load_fresh();
+	} else {
+		old = applied();
+		if (old && old->elf_hash != elf_hash())
+			throw SystemError("the running datapath comes from another fwctl build; run `fwctl down` "
+					  "first, then apply (connections are forgotten)");
+	}
+
+	struct fw_active act {};
+	uint32_t zero = 0;
+	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
+		throw SystemError(errno_message("cannot read fw_active", errno));
+	uint32_t gen = act.valid ? (act.gen ^ 1) : 1;
+	phase(fresh_load ? "load and pin" : "open pins");
+
+	// 1. Empty the inactive generation's hash and trie entries.
+	{
+		int f = fd("fw_cls_iface");
+		for (auto &k : hash_map_keys<fw_iface_key>(f, sizeof(uint32_t)))
+			if (k.gen == gen)
+				bpf_map_delete_elem(f, &k);
+		f = fd("fw_cls_addr");
+		for (auto &k : map_keys<fw_addr_key>(f))
+			if (k.gen == gen)
+				bpf_map_delete_elem(f, &k);
+		f = fd("fw_cls_combine");
+		std::vector<fw_combine_key> stale;
+		for (auto &k : hash_map_keys<fw_combine_key>(f, sizeof(uint32_t)))
+			if (k.gen == gen)
+				stale.push_back(k);
+		for (size_t i = 0; i < stale.size(); i += 65536) {
+			uint32_t n = (uint32_t)std::min<size_t>(65536, stale.size() - i);
+			if (bpf_map_delete_batch(f, stale.data() + i, &n, nullptr) != 0)
+				for (uint32_t j = 0; j < n; j++)
+					bpf_map_delete_elem(f, &stale[i + j]);
+		}
+	}
+
+	phase("empty inactive generation");
+
+	// 2. Write the new tables into it.
+	{
+		int f = fd("fw_cls_iface");
+		for (auto &e : t.ifaces) {
+			fw_iface_key k{e.ifindex, (uint8_t)gen, e.chain, e.dir, 0};
+			map_update(f, &k, &e.cls, "interface classes");
+		}
+		f = fd("fw_cls_addr");
+		for (auto &e : t.addrs) {
+			fw_addr_key k{};
+			k.prefixlen = 32u + e.len;
+			k.gen = (uint8_t)gen;
+			k.chain = e.chain;
+			k.family = e.family;
+			k.dir = e.dir;
+			memcpy(k.addr, e.addr.data(), 16);
+			map_update(f, &k, &e.cls, "address classes");
+		}
+		f = fd("fw_cls_combine");
+		std::vector<fw_combine_key> keys;
+		std::vector<uint32_t> vals;
+		keys.reserve(t.combines.size());
+		vals.reserve(t.combines.size());
+		for (auto &e : t.combines) {
+			keys.push_back(fw_combine_key{e.a, e.b, (uint8_t)gen, e.chain, e.stage, 0});
+			vals.push_back(e.value);
+		}
+		for (size_t i = 0; i < keys.size(); i += 65536) {
+			uint32_t n = (uint32_t)std::min<size_t>(65536, keys.size() - i);
+			if (bpf_map_update_batch(f, keys.data() + i, vals.data() + i, &n, nullptr) != 0)
+				throw SystemError(errno_message("writing classifier combinations", errno));
+		}
+		// Array maps store each value in 8 bytes (elem_size is rounded
+		// up), and that is the layout the mmap shows.
+		Mapped ports(fd("fw_cls_port"), sizeof(uint64_t) * FW_PORT_ENTRIES);
+		for (uint32_t c = 0; c < FW_CHAINS; c++)
+			for (uint32_t d = 0; d < 2; d++) {
+				uint64_t *dst = ports.as<uint64_t>() + fw_port_index(gen, c, d, 0);
+				for (uint32_t i = 0; i < FW_PORT_SLOTS; i++)
+					dst[i] = t.ports[c][d][i];
+			}
+		Mapped protos(fd("fw_cls_proto"), sizeof(uint64_t) * FW_PROTO_ENTRIES);
+		for (uint32_t c = 0; c < FW_CHAINS; c++)
+			for (uint32_t i = 0; i < 256; i++)
+				protos.as<uint64_t>()[(gen * FW_CHAINS + c) * 256 + i] = t.protos[c][i];
+	}
+
+	phase("write tables");
+
+	// 3. Rules with their counter slots; the applied state.
+	AppliedState st;
+	st.ruleset = ruleset_to_json(rs);
+	st.hash = hash_hex(st.ruleset.dump());
+	st.applied_ns = realtime_ns();
+	st.applied_at = iso_time_utc(st.applied_ns);
+	st.elf_hash = elf_hash();
+	SlotAllocator slots;
+	if (old) {
+		auto add = [&](const char *kind, const char *key, const std::vector<uint32_t> &s) {
+			if (!old->ruleset.contains(key))
+				return;
+			const auto &arr = old->ruleset[key];
+			for (size_t i = 0; i < arr.size() && i < s.size(); i++)
+				slots.add_old(identity(kind, arr[i]), s[i]);
+		};
+		add("input", "input", old->slots_input);
+		add("forward", "forward", old->slots_forward);
+		add("nat", "nat", old->slots_nat);
+		add("pf", "port-forward", old->slots_pf);
+	}
+	for (auto &r : rs.input)
+		st.slots_input.push_back(slots.take(identity("input", rule_to_json(r))));
+	for (auto &r : rs.forward)
+		st.slots_forward.push_back(slots.take(identity("forward", rule_to_json(r))));
+	if (st.ruleset.contains("nat"))
+		for (auto &j : st.ruleset["nat"])
+			st.slots_nat.push_back(slots.take(identity("nat", j)));
+	if (st.ruleset.contains("port-forward"))
+		for (auto &j : st.ruleset["port-forward"])
+			st.slots_pf.push_back(slots.take(identity("pf", j)));
+	{
+		int ncpu = libbpf_num_possible_cpus();
+		size_t per_key = (size_t)std::max(ncpu, 1);
+		std::vector<fw_counter> zeros(per_key * std::max<size_t>(slots.fresh.size(), 1));
+		int f = fd("fw_rule_cnt");
+		uint32_t n = (uint32_t)slots.fresh.size();
+		if (n && bpf_map_update_batch(f, slots.fresh.data(), zeros.data(), &n, nullptr) != 0)
+			throw SystemError(errno_message("zeroing counters", errno));
+		Mapped rules(fd("fw_rules"), sizeof(fw_rule) * FW_GENS * FW_MAX_RULES);
+		for (size_t i = 0; i < t.rules.size(); i++) {
+			fw_rule r = t.rules[i];
+			r.counter_slot = r.chain == FW_CHAIN_INPUT ? st.slots_input[i]
+								   : st.slots_forward[i - rs.input.size()];
+			rules.as<fw_rule>()[gen * FW_MAX_RULES + i] = r;
+		}
+	}
+	fw_gen_cfg cfg{};
+	cfg.policy[FW_CHAIN_INPUT] = rs.policy_input == Action::accept ? FW_VERDICT_ACCEPT : FW_VERDICT_DROP;
+	cfg.policy[FW_CHAIN_FORWARD] =
+		rs.policy_forward == Action::accept ? FW_VERDICT_ACCEPT : FW_VERDICT_DROP;
+	for (int c = 0; c < FW_CHAINS; c++) {
+		cfg.catchall[c] = t.catchall[c];
+		cfg.iface_default_class[c][0] = t.iface_default_class[c][0];
+		cfg.iface_default_class[c][1] = t.iface_default_class[c][1];
+	}
+	cfg.log_interval_ns = rs.log.interval_ns();
+	cfg.log_burst = rs.log.burst;
+	cfg.nat_count = (uint32_t)rs.nat.size();
+	cfg.pf_count = (uint32_t)rs.port_forward.size();
+	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
+	phase("rules, counters, config");
+	write_meta(gen, st);
+	phase("applied state");
+
+	// 4. Switch: one array write; every attached program reads the new
+	// generation from its next packet on. Then attach to interfaces not
+	// covered yet, so they never run without a complete ruleset. If that
+	// fails, switch back: the previous ruleset keeps running.
+	struct fw_active next {gen, 1};
+	map_update(fd("fw_active"), &zero, &next, "fw_active");
+	try {
+		for (auto &[name, idx] : targets)
+			attach(idx, name);
+	} catch (...) {
+		if (fresh_load)
+			remove_all_pins();
+		else
+			bpf_map_update_elem(fd("fw_active"), &zero, &act, BPF_ANY);
+		throw;
+	}
+
+	phase("switch and attach");
+
+	// 5. Interfaces that left the selection.
+	std::set<uint32_t> wanted;
+	for (auto &[_, idx] : targets)
+		wanted.insert(idx);
+	for (auto &a : attachments())
+		if (!a.live || !wanted.count(a.ifindex)) {
+			detach_pin(a.pin.substr(pin_dir_.size() + 1));
+			unlink(a.pin.c_str());
+		}
+	last_apply_ns_ = (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(
+				 std::chrono::steady_clock::now() - t0)
+				 .count();
+}
+
+void Runtime::down()
+{
+	struct stat st {};
+	if (stat(pin_dir_.c_str(), &st) != 0)
+		return;
+	remove_all_pins();
+}
+
+std::vector<Attachment> Runtime::attachments() const
+{
+	std::vector<Attachment> out;
+	DIR *d = opendir(pin_dir_.c_str());
+	if (!d)
+		return out;
+	std::vector<std::string> names;
+	while (auto *e = readdir(d))
+		if (strncmp(e->d_name, "link_", 5) == 0)
+			names.push_back(e->d_name);
+	closedir(d);
+	std::sort(names.begin(), names.end());
+	for (auto &n : names) {
+		Attachment a;
+		a.pin = pin_path(n);
+		a.hook = n.rfind("link_xdp_", 0) == 0 ? "xdp" : "tc-egress";
+		int f = bpf_obj_get(a.pin.c_str());
+		if (f >= 0) {
+			struct bpf_link_info info {};
+			uint32_t len = sizeof(info);
+			if (bpf_link_get_info_by_fd(f, &info, &len) == 0) {
+				a.ifindex = a.hook == "xdp" ? info.xdp.ifindex : info.tcx.ifindex;
+				a.live = a.ifindex != 0;
+				int pf = bpf_prog_get_fd_by_id(info.prog_id);
+				struct bpf_prog_info pi {};
+				uint32_t plen = sizeof(pi);
+				if (pf >= 0 && bpf_prog_get_info_by_fd(pf, &pi, &plen) == 0)
+					a.program = pi.name;
+				if (pf >= 0)
+					close(pf);
+			}
+			close(f);
+		}
+		if (!a.live)
+			a.ifindex = (uint32_t)std::stoul(n.substr(n.rfind('_') + 1));
+		char name[IF_NAMESIZE] = {};
+		if (a.live && if_indextoname(a.ifindex, name))
+			a.ifname = name;
+		if (a.hook == "xdp" && a.live) {
+			LIBBPF_OPTS(bpf_xdp_query_opts, q);
+			if (bpf_xdp_query((int)a.ifindex, 0, &q) == 0)
+				a.mode = q.attach_mode == XDP_ATTACHED_DRV ? "native"
+					 : q.attach_mode == XDP_ATTACHED_SKB ? "generic"
+					 : q.attach_mode == XDP_ATTACHED_HW  ? "offload"
+									     : "multi";
+		} else if (a.live) {
+			a.mode = "tcx";
+		}
+		out.push_back(a);
+	}
+	return out;
+}
+
+CounterValue Runtime::rule_counter(uint32_t slot) const
+{
+	int ncpu = libbpf_num_possible_cpus();
+	std::vector<fw_counter> v((size_t)std::max(ncpu, 1));
+	CounterValue c;
+	if (bpf_map_lookup_elem(fd("fw_rule_cnt"), &slot, v.data()) == 0)
+		for (auto &x : v) {
+			c.packets += x.packets;
+			c.bytes += x.bytes;
+		}
+	return c;
+}
+
+CounterValue Runtime::stat_counter(uint32_t stat) const
+{
+	int ncpu = libbpf_num_possible_cpus();
+	std::vector<fw_counter> v((size_t)std::max(ncpu, 1));
+	CounterValue c;
+	if (bpf_map_lookup_elem(fd("fw_stats"), &stat, v.data()) == 0)
+		for (auto &x : v) {
+			c.packets += x.packets;
+			c.bytes += x.bytes;
+		}
+	return c;
+}
+
+} // namespace fw

@@ -1,0 +1,114 @@
+// The kernel side of fwctl: the pin directory, the loaded programs and
+// maps, attachment to interfaces, and the atomic switch between rulesets.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.h"
+#include "fw/abi.h"
+#include "ruleset.h"
+
+namespace fw {
+
+// What the last apply installed, kept (compressed) in the fw_meta map of
+// its generation, so it lives and dies with the pins.
+struct AppliedState {
+	nlohmann::json ruleset;      // canonical JSON (ruleset_to_json)
+	std::string hash;            // of the canonical JSON
+	std::string applied_at;      // ISO 8601 UTC
+	uint64_t applied_ns = 0;
+	// Counter slot of each rule / NAT rule / port forward, in file order.
+	std::vector<uint32_t> slots_input, slots_forward, slots_nat, slots_pf;
+	std::string elf_hash;        // the datapath build that wrote it
+	nlohmann::json extra;        // room for later features
+
+	nlohmann::json to_json() const;
+	static AppliedState from_json(const nlohmann::json &j);
+};
+
+struct Attachment {
+	std::string ifname; // "" when the interface is gone
+	uint32_t ifindex = 0;
+	std::string hook;   // "xdp" or "tc-egress"
+	std::string mode;   // xdp: "native" or "generic"; tc: "tcx"
+	std::string pin;
+	std::string program; // e.g. "fw_xdp" or, on L3 devices (TUN), "fw_xdp_l3"
+	bool live = false;  // the link is still attached
+};
+
+struct CounterValue {
+	uint64_t packets = 0, bytes = 0;
+};
+
+class Runtime {
+public:
+	explicit Runtime(std::string pin_dir);
+	~Runtime();
+	Runtime(const Runtime &) = delete;
+	Runtime &operator=(const Runtime &) = delete;
+
+	const std::string &pin_dir() const { return pin_dir_; }
+
+	// Creates the pin dir when missing, checks it is on a bpffs, takes
+	// the lock (held until destruction).
+	void prepare(bool create);
+
+	// True when a datapath is pinned here.
+	bool loaded() const;
+
+	// Compiles and installs the ruleset; loads and attaches as needed.
+	// Throws InputError/SystemError; on any throw the previously applied
+	// ruleset is still the one packets see.
+	void apply(const Ruleset &rs);
+
+	// Detaches everything and removes the pins. Idempotent.
+	void down();
+
+	std::optional<AppliedState> applied() const;
+	std::vector<Attachment> attachments() const;
+	CounterValue rule_counter(uint32_t slot) const;
+	CounterValue stat_counter(uint32_t stat) const;
+	int map_fd(const std::string &name) const; // opened from its pin, -1 if absent
+
+	// Attaches to one interface if the applied selection covers it and it
+	// is not attached yet (used by apply and by the watcher).
+	bool attach_if_covered(const std::string &ifname);
+	// Removes pins of links whose interface is gone.
+	int tidy_stale_links();
+	// Detaches live links of interfaces an explicit "interfaces" list no
+	// longer names (renamed away); returns the interfaces detached.
+	std::vector<std::string> detach_unselected();
+
+	uint64_t apply_duration_ns() const { return last_apply_ns_; }
+
+private:
+	std::string pin_dir_;
+	int lock_fd_ = -1;
+	mutable std::map<std::string, int> fds_;
+	uint64_t last_apply_ns_ = 0;
+
+	std::string pin_path(const std::string &name) const { return pin_dir_ + "/" + name; }
+	int fd(const std::string &name) const;
+	void load_fresh();
+	void remove_all_pins();
+	void attach(uint32_t ifindex, const std::string &ifname);
+	void detach_pin(const std::string &pin);
+	std::vector<std::string> selected_interfaces(const Ruleset &rs) const;
+	void write_meta(uint32_t gen, const AppliedState &st);
+	std::optional<AppliedState> read_meta(uint32_t gen) const;
+};
+
+// Names of the interfaces of this network namespace (if_nameindex), but lo.
+std::vector<std::string> netns_interfaces();
+std::string iso_time_utc(uint64_t realtime_ns);
+uint64_t realtime_ns();
+std::string hash_hex(const std::string &text);
+// sha-less content hash: 64-bit FNV-1a, hex.
+
+} // namespace fw

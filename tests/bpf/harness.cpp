@@ -1,0 +1,179 @@
+#include "harness.h"
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdexcept>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+namespace fw::test {
+
+namespace {
+
+void sh(const std::string &cmd)
+{
+	if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0)
+		throw std::runtime_error("setup failed: " + cmd);
+}
+
+} // namespace
+
+Harness &Harness::get()
+{
+	static Harness h;
+	return h;
+}
+
+Harness::Harness()
+{
+	// Private namespaces: nothing here touches the host, and everything
+	// vanishes with the process.
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0)
+		throw std::runtime_error("unshare(CLONE_NEWNET|CLONE_NEWNS) failed: run the tests as root");
+	mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+	char tmpl[] = "/tmp/fw-bpf-test.XXXXXX";
+	if (!mkdtemp(tmpl))
+		throw std::runtime_error("mkdtemp failed");
+	pin_dir = std::string(tmpl) + "/pins";
+	sh("mkdir -p " + pin_dir);
+	sh("mount -t bpf bpf " + pin_dir);
+	sh("ip link set lo up");
+	sh("ip link add vlan1 type veth peer name lan1");
+	sh("ip link add vlan2 type veth peer name wan1");
+	for (auto n : {"vlan1", "lan1", "vlan2", "wan1"})
+		sh(std::string("ip link set ") + n + " up");
+	sh("sysctl -qw net.ipv4.ip_forward=1");
+	sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+	sh("ip addr add 10.1.0.1/16 dev vlan1");
+	sh("ip addr add 192.0.2.1/24 dev vlan2");
+	sh("ip addr add fd01::1/64 dev vlan1 nodad");
+	sh("ip addr add 2001:db8::1/64 dev vlan2 nodad");
+	sh("ip neigh replace 10.1.0.2 lladdr 02:00:00:00:01:02 dev vlan1 nud permanent");
+	sh("ip neigh replace 192.0.2.2 lladdr 02:00:00:00:02:02 dev vlan2 nud permanent");
+	sh("ip neigh replace fd01::2 lladdr 02:00:00:00:01:02 dev vlan1 nud permanent");
+	sh("ip neigh replace 2001:db8::2 lladdr 02:00:00:00:02:02 dev vlan2 nud permanent");
+	sh("ip route add 198.51.100.0/24 via 192.0.2.2");
+	sh("ip route add 2001:db8:1::/48 via 2001:db8::2");
+	sh("ip route add unreachable 10.9.0.0/16");
+	rt_ = new Runtime(pin_dir);
+	rt_->prepare(true);
+}
+
+uint32_t Harness::ifindex(const std::string &name) const
+{
+	return if_nametoindex(name.c_str());
+}
+
+Runtime &Harness::runtime()
+{
+	return *rt_;
+}
+
+void Harness::apply(const std::string &json_text)
+{
+	CheckResult r = ruleset_check(json_text, interface_exists_in_netns);
+	if (!r.errors.empty()) {
+		std::string m;
+		for (auto &e : r.errors)
+			m += format_error("test", e) + "\n";
+		throw std::runtime_error(m);
+	}
+	rt_->apply(*r.ruleset);
+}
+
+void Harness::down()
+{
+	rt_->down();
+}
+
+Packet Harness::Result::packet() const
+{
+	Packet p;
+	p.bytes = out;
+	bool v6 = out.size() > 13 && out[12] == 0x86 && out[13] == 0xdd;
+	p.family = v6 ? 6 : 4;
+	p.l3 = 14;
+	p.l4 = v6 ? 54 : 14 + (size_t)(out[14] & 0xf) * 4;
+	return p;
+}
+
+Harness::Result Harness::xdp(const Packet &p, const std::string &in)
+{
+	int prog = bpf_obj_get((pin_dir + "/prog_fw_xdp").c_str());
+	if (prog < 0)
+		throw std::runtime_error("no pinned XDP program (apply first)");
+	Result r;
+	r.out.resize(p.bytes.size() + 256);
+	struct xdp_md ctx {};
+	ctx.data_end = (uint32_t)p.bytes.size();
+	ctx.ingress_ifindex = ifindex(in);
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	o.data_in = p.bytes.data();
+	o.data_size_in = (uint32_t)p.bytes.size();
+	o.data_out = r.out.data();
+	o.data_size_out = (uint32_t)r.out.size();
+	o.ctx_in = &ctx;
+	o.ctx_size_in = sizeof(ctx);
+	o.repeat = 1;
+	int err = bpf_prog_test_run_opts(prog, &o);
+	close(prog);
+	if (err)
+		throw std::runtime_error("BPF_PROG_TEST_RUN (xdp) failed: " + std::to_string(err));
+	r.action = (int)o.retval;
+	r.out.resize(o.data_size_out);
+	return r;
+}
+
+Harness::Result Harness::tc_egress(const Packet &p, const std::string &out)
+{
+	int prog = bpf_obj_get((pin_dir + "/prog_fw_tc_egress").c_str());
+	if (prog < 0)
+		throw std::runtime_error("no pinned TC program (apply first)");
+	Result r;
+	r.out.resize(p.bytes.size() + 256);
+	struct __sk_buff ctx {};
+	ctx.ifindex = ifindex(out);
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	o.data_in = p.bytes.data();
+	o.data_size_in = (uint32_t)p.bytes.size();
+	o.data_out = r.out.data();
+	o.data_size_out = (uint32_t)r.out.size();
+	o.ctx_in = &ctx;
+	o.ctx_size_in = sizeof(ctx);
+	o.repeat = 1;
+	int err = bpf_prog_test_run_opts(prog, &o);
+	close(prog);
+	if (err)
+		throw std::runtime_error("BPF_PROG_TEST_RUN (tc) failed: " + std::to_string(err));
+	r.action = (int)o.retval;
+	r.out.resize(o.data_size_out);
+	return r;
+}
+
+CounterValue Harness::rule(const std::string &chain, size_t position)
+{
+	auto st = rt_->applied();
+	if (!st)
+		throw std::runtime_error("nothing applied");
+	const auto &slots = chain == "input" ? st->slots_input : st->slots_forward;
+	return rt_->rule_counter(slots.at(position - 1));
+}
+
+CounterValue Harness::policy(const std::string &chain)
+{
+	return rt_->stat_counter(chain == "input" ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD);
+}
+
+CounterValue Harness::stat(uint32_t id)
+{
+	return rt_->stat_counter(id);
+}
+
+} // namespace fw::test

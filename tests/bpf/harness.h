@@ -1,0 +1,53 @@
+// The datapath test harness. The test binary runs in its own network and
+// mount namespaces (unshare at start): it builds a router there (vlan1,
+// vlan2 and their veth peers, addresses, routes, neighbours), mounts a
+// private bpffs, applies rulesets with the real Runtime, and runs packets
+// through the pinned programs with BPF_PROG_TEST_RUN.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "packet.h"
+#include "ruleset.h"
+#include "runtime.h"
+
+namespace fw::test {
+
+// Router addresses of the test namespace (see harness.cpp):
+//   vlan1 10.1.0.1/16, fd01::1/64   peer lan1 10.1.0.2, fd01::2
+//   vlan2 192.0.2.1/24, 2001:db8::1/64   peer wan1 192.0.2.2, 2001:db8::2
+//   a route to 198.51.100.0/24 via 192.0.2.2; 10.9.0.0/16 is unreachable
+struct Harness {
+	static Harness &get(); // sets the namespace up once
+
+	std::string pin_dir;
+	uint32_t ifindex(const std::string &name) const;
+
+	// Applies a ruleset given as JSON text (checked like a file); throws
+	// on errors with the checker's messages.
+	void apply(const std::string &json_text);
+	void down();
+	Runtime &runtime();
+
+	struct Result {
+		int action;                 // XDP_* or TC_ACT_*
+		std::vector<uint8_t> out;   // the packet as the program left it
+		Packet packet() const;      // out, parsed as a Packet
+	};
+	// Runs the XDP program (fw_xdp) with ingress on `in`.
+	Result xdp(const Packet &p, const std::string &in);
+	// Runs the TC egress program on `out` (skb ifindex).
+	Result tc_egress(const Packet &p, const std::string &out);
+
+	// Summed counters.
+	CounterValue rule(const std::string &chain, size_t position);
+	CounterValue policy(const std::string &chain);
+	CounterValue stat(uint32_t id);
+
+private:
+	Harness();
+	Runtime *rt_ = nullptr;
+};
+
+} // namespace fw::test

@@ -1,0 +1,1013 @@
+// fw_bench_forward: packets per second that a router namespace forwards
+// with no firewall, with nftables rulesets of growing size, and with fwctl
+// (through a hook: --fwctl PATH).
+//
+//   src ns                    fw ns                        dst ns
+//   [gen] -> s0 ==veth== f0 --(routing + firewall)--> f1 ==veth== d0 -> [count]
+//
+// The generator is an XDP program run with BPF_PROG_TEST_RUN in live-frame
+// mode: it writes a UDP frame and bpf_redirect()s it out of s0. The sink is
+// an XDP program on d0 that counts and drops. What the benchmark reports is
+// the rate at which frames reach the sink over a fixed window after a
+// warm-up (for the drop variants: the rate at which the firewall drops).
+//
+// Everything happens in namespaces named after this process; they, and a
+// private bpffs for fwctl's pins, are removed on exit, on SIGINT/SIGTERM/
+// SIGHUP, and on errors (by exact name).
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <nlohmann/json.hpp>
+
+#include "bench_count.skel.h"
+#include "bench_gen.skel.h"
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+bool g_verbose = false;
+
+void on_signal(int) { g_stop = true; }
+
+struct Interrupted : std::runtime_error {
+	Interrupted() : std::runtime_error("interrupted") {}
+};
+
+void check_stop()
+{
+	if (g_stop)
+		throw Interrupted();
+}
+
+// --- shell helpers ----------------------------------------------------------
+
+std::string sh_quote(const std::string &s)
+{
+	std::string r = "'";
+	for (char c : s) {
+		if (c == '\'')
+			r += "'\\''";
+		else
+			r += c;
+	}
+	return r + "'";
+}
+
+struct CmdResult {
+	int rc;
+	std::string out; // stdout and stderr together
+};
+
+CmdResult sh(const std::string &cmd)
+{
+	if (g_verbose)
+		std::cerr << "+ " << cmd << "\n";
+	CmdResult r{-1, {}};
+	FILE *p = popen((cmd + " 2>&1").c_str(), "r");
+	if (!p)
+		return r;
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+		r.out.append(buf, n);
+	int st = pclose(p);
+	r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return r;
+}
+
+std::string sh_ok(const std::string &cmd)
+{
+	auto r = sh(cmd);
+	if (r.rc != 0)
+		throw std::runtime_error("exit " + std::to_string(r.rc) + ": " +
+					 (r.out.empty() ? "(no output)" : r.out) + "\n  command: " + cmd);
+	return r.out;
+}
+
+std::string first_line(const std::string &s, size_t max = 300)
+{
+	auto t = s.substr(0, s.find('\n'));
+	return t.size() > max ? t.substr(0, max) + "..." : t;
+}
+
+void write_file(const std::string &path, const std::string &text)
+{
+	std::ofstream f(path);
+	f << text;
+	if (!f)
+		throw std::runtime_error("cannot write " + path);
+}
+
+double secs_since(Clock::time_point t0)
+{
+	return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void sleep_checked(double seconds)
+{
+	auto end = Clock::now() + std::chrono::duration<double>(seconds);
+	while (Clock::now() < end) {
+		check_stop();
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
+}
+
+// --- network namespaces -----------------------------------------------------
+
+// Enters a network namespace for the calling thread; restores on scope exit.
+class NetnsEnter {
+public:
+	explicit NetnsEnter(const std::string &path)
+	{
+		orig_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		if (orig_ < 0 || fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			if (orig_ >= 0)
+				close(orig_);
+			throw std::runtime_error("cannot enter " + path + ": " + strerror(e));
+		}
+		close(fd);
+	}
+	~NetnsEnter()
+	{
+		if (setns(orig_, CLONE_NEWNET) != 0)
+			std::abort(); // running on in the wrong namespace would be worse
+		close(orig_);
+	}
+	NetnsEnter(const NetnsEnter &) = delete;
+	NetnsEnter &operator=(const NetnsEnter &) = delete;
+
+private:
+	int orig_ = -1;
+};
+
+struct Mac {
+	uint8_t b[6];
+	std::string str() const
+	{
+		char s[18];
+		snprintf(s, sizeof s, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+		return s;
+	}
+};
+
+// Fixed addresses: the namespaces are private, so they never clash.
+constexpr Mac MAC_S0{{0x02, 0xfb, 0, 0, 0, 0x01}};
+constexpr Mac MAC_F0{{0x02, 0xfb, 0, 0, 0, 0x02}};
+constexpr Mac MAC_F1{{0x02, 0xfb, 0, 0, 0, 0x03}};
+constexpr Mac MAC_D0{{0x02, 0xfb, 0, 0, 0, 0x04}};
+constexpr const char *IP_S0 = "192.0.2.2", *IP_F0 = "192.0.2.1";
+constexpr const char *IP_F1 = "198.51.100.1", *IP_D0 = "198.51.100.2";
+constexpr uint16_t DPORT = 9000;        // the port the traffic goes to
+constexpr uint16_t OTHER_PORT0 = 20000; // first port of the rules that miss
+
+// src, fw and dst namespaces wired as in the header comment.
+class Topology {
+public:
+	std::string src, fw, dst; // namespace names
+	explicit Topology(const std::string &prefix)
+	    : src(prefix + "-src"), fw(prefix + "-fw"), dst(prefix + "-dst")
+	{
+		try {
+			build();
+		} catch (...) {
+			teardown();
+			throw;
+		}
+	}
+	~Topology() { teardown(); }
+	Topology(const Topology &) = delete;
+	Topology &operator=(const Topology &) = delete;
+
+	static std::string path(const std::string &ns) { return "/run/netns/" + ns; }
+	std::string in(const std::string &ns, const std::string &cmd) const
+	{
+		return "nsenter --net=" + sh_quote(path(ns)) + " " + cmd;
+	}
+
+private:
+	std::vector<std::string> made_;
+
+	void build()
+	{
+		int q = std::max(1, (int)std::thread::hardware_concurrency());
+		std::string qs = " numtxqueues " + std::to_string(q) + " numrxqueues " + std::to_string(q);
+		for (auto *ns : {&src, &fw, &dst}) {
+			sh_ok("ip netns add " + sh_quote(*ns));
+			made_.push_back(*ns);
+			sh_ok("ip -n " + sh_quote(*ns) + " link set lo up");
+			// No IPv6: no DAD/MLD frames in the sink's count.
+			sh_ok(in(*ns, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+				      "net.ipv6.conf.default.disable_ipv6=1"));
+		}
+		// Queue counts must be set at creation, before any XDP attaches.
+		sh_ok("ip -n " + sh_quote(src) + " link add s0 address " + MAC_S0.str() + qs +
+		      " type veth peer name f0 address " + MAC_F0.str() + qs + " netns " + sh_quote(fw));
+		sh_ok("ip -n " + sh_quote(fw) + " link add f1 address " + MAC_F1.str() + qs +
+		      " type veth peer name d0 address " + MAC_D0.str() + qs + " netns " + sh_quote(dst));
+		sh_ok("ip -n " + sh_quote(src) + " addr add " + IP_S0 + "/24 dev s0");
+		sh_ok("ip -n " + sh_quote(fw) + " addr add " + IP_F0 + "/24 dev f0");
+		sh_ok("ip -n " + sh_quote(fw) + " addr add " + IP_F1 + "/24 dev f1");
+		sh_ok("ip -n " + sh_quote(dst) + " addr add " + IP_D0 + "/24 dev d0");
+		sh_ok("ip -n " + sh_quote(src) + " link set s0 up");
+		sh_ok("ip -n " + sh_quote(fw) + " link set f0 up");
+		sh_ok("ip -n " + sh_quote(fw) + " link set f1 up");
+		sh_ok("ip -n " + sh_quote(dst) + " link set d0 up");
+		sh_ok("ip -n " + sh_quote(src) + " route add 198.51.100.0/24 via " + IP_F0);
+		sh_ok("ip -n " + sh_quote(dst) + " route add 192.0.2.0/24 via " + IP_F1);
+		sh_ok(in(fw, "sysctl -qw net.ipv4.ip_forward=1"));
+		// The sink never answers ARP (its XDP drops everything).
+		sh_ok("ip -n " + sh_quote(fw) + " neigh replace " + IP_D0 + " lladdr " + MAC_D0.str() +
+		      " dev f1 nud permanent");
+		// veth takes ndo_xdp_xmit frames (our redirect) only when the
+		// receiving end runs XDP or has NAPI, which GRO turns on.
+		sh_ok(in(fw, "ethtool -K f0 gro on"));
+	}
+
+	void teardown()
+	{
+		for (auto it = made_.rbegin(); it != made_.rend(); ++it)
+			sh("ip netns del " + sh_quote(*it));
+		made_.clear();
+	}
+};
+
+// A private bpffs instance for fwctl's pins, so nothing lands in
+// /sys/fs/bpf and nothing of another instance is visible.
+class Bpffs {
+public:
+	std::string dir;
+	explicit Bpffs(std::string d) : dir(std::move(d))
+	{
+		std::filesystem::create_directories(dir);
+		if (mount("bpffs", dir.c_str(), "bpf", 0, "mode=0700") != 0)
+			throw std::runtime_error("mount bpffs on " + dir + ": " + strerror(errno));
+	}
+	~Bpffs()
+	{
+		umount2(dir.c_str(), MNT_DETACH);
+		rmdir(dir.c_str());
+	}
+	Bpffs(const Bpffs &) = delete;
+	Bpffs &operator=(const Bpffs &) = delete;
+};
+
+// --- BPF: generator and sink -------------------------------------------------
+
+uint16_t ip_checksum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (p[i] << 8) | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+std::vector<uint8_t> build_frame(size_t len)
+{
+	std::vector<uint8_t> f(len, 0);
+	auto put16 = [&](size_t o, uint16_t v) {
+		f[o] = v >> 8;
+		f[o + 1] = v & 0xff;
+	};
+	auto put_ip = [&](size_t o, const char *a) {
+		unsigned x[4];
+		sscanf(a, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]);
+		for (int i = 0; i < 4; i++)
+			f[o + i] = (uint8_t)x[i];
+	};
+	memcpy(&f[0], MAC_F0.b, 6);
+	memcpy(&f[6], MAC_S0.b, 6);
+	put16(12, 0x0800);
+	f[14] = 0x45;
+	put16(16, (uint16_t)(len - 14));
+	f[22] = 64; // ttl
+	f[23] = 17; // udp
+	put_ip(26, IP_S0);
+	put_ip(30, IP_D0);
+	put16(24, ip_checksum(&f[14], 20));
+	put16(34, 10000);
+	put16(36, DPORT);
+	put16(38, (uint16_t)(len - 34));
+	return f;
+}
+
+uint64_t sum_percpu(int map_fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	std::vector<uint64_t> v(std::max(ncpu, 1));
+	uint32_t key = 0;
+	if (bpf_map_lookup_elem(map_fd, &key, v.data()) != 0)
+		throw std::runtime_error(std::string("reading a counter map: ") + strerror(errno));
+	uint64_t s = 0;
+	for (auto x : v)
+		s += x;
+	return s;
+}
+
+class Sink {
+public:
+	explicit Sink(const Topology &t)
+	{
+		skel_ = bench_count::open_and_load();
+		if (!skel_)
+			throw std::runtime_error(std::string("loading the sink program: ") + strerror(errno));
+		NetnsEnter in(Topology::path(t.dst));
+		int ifindex = if_nametoindex("d0");
+		link_ = ifindex ? bpf_program__attach_xdp(skel_->progs.fw_bench_count, ifindex) : nullptr;
+		if (!link_) {
+			int e = errno;
+			bench_count::destroy(skel_);
+			throw std::runtime_error(std::string("attaching the sink to d0: ") + strerror(e));
+		}
+	}
+	~Sink()
+	{
+		bpf_link__destroy(link_);
+		bench_count::destroy(skel_);
+	}
+	Sink(const Sink &) = delete;
+	Sink &operator=(const Sink &) = delete;
+	uint64_t packets() const { return sum_percpu(bpf_map__fd(skel_->maps.sink_rx)); }
+
+private:
+	bench_count *skel_ = nullptr;
+	bpf_link *link_ = nullptr;
+};
+
+class Generator {
+public:
+	Generator(const Topology &t, uint32_t flows, size_t frame_len, int threads, bool rt)
+	    : src_path_(Topology::path(t.src)), frame_(build_frame(frame_len)), threads_(threads),
+	      rt_(rt)
+	{
+		skel_ = bench_gen::open();
+		if (!skel_)
+			throw std::runtime_error(std::string("opening the generator: ") + strerror(errno));
+		{
+			NetnsEnter in(src_path_);
+			skel_->rodata->out_ifindex = if_nametoindex("s0");
+		}
+		if (!skel_->rodata->out_ifindex) {
+			bench_gen::destroy(skel_);
+			throw std::runtime_error("no s0 in the src namespace");
+		}
+		skel_->rodata->flows = std::max<uint32_t>(flows, 1);
+		skel_->rodata->sport_base = 10000;
+		memcpy((void *)skel_->rodata->hdr, frame_.data(), sizeof(skel_->rodata->hdr));
+		if (bench_gen::load(skel_) != 0) {
+			int e = errno;
+			bench_gen::destroy(skel_);
+			throw std::runtime_error(std::string("loading the generator: ") + strerror(e));
+		}
+	}
+	~Generator()
+	{
+		stop();
+		bench_gen::destroy(skel_);
+	}
+	Generator(const Generator &) = delete;
+	Generator &operator=(const Generator &) = delete;
+
+	uint64_t sent() const { return sum_percpu(bpf_map__fd(skel_->maps.gen_sent)); }
+
+	void start()
+	{
+		running_ = true;
+		error_.clear();
+		for (int i = 0; i < threads_; i++)
+			workers_.emplace_back([this, i] { worker(i); });
+	}
+	void stop()
+	{
+		running_ = false;
+		for (auto &w : workers_)
+			w.join();
+		workers_.clear();
+	}
+	std::string error() const { return error_; }
+
+private:
+	bench_gen *skel_ = nullptr;
+	std::string src_path_;
+	std::vector<uint8_t> frame_;
+	int threads_;
+	bool rt_;
+	std::atomic<bool> running_{false};
+	std::vector<std::thread> workers_;
+	std::string error_;
+
+	void worker(int idx)
+	{
+		int ncpu = std::max(1u, std::thread::hardware_concurrency());
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(idx % ncpu, &set);
+		sched_setaffinity(0, sizeof set, &set);
+		// The machine may be shared (builds beside us), and sessions
+		// sit in separate autogroups, so nice cannot help: run as
+		// SCHED_FIFO (the kernel's RT throttling still leaves 5% of
+		// the CPU to others). The firewall's softirq work mostly runs
+		// in this thread, when it re-enables bottom halves.
+		if (rt_) {
+			sched_param sp{};
+			sp.sched_priority = 1;
+			if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0 && idx == 0)
+				std::cerr << " (SCHED_FIFO refused: " << strerror(errno) << ")";
+		}
+		// BPF_PROG_TEST_RUN resolves the redirect's ifindex in the
+		// caller's namespace: this thread lives in src from now on.
+		int fd = open(src_path_.c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+			error_ = "generator thread cannot enter " + src_path_;
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		close(fd);
+		int prog = bpf_program__fd(skel_->progs.fw_bench_gen);
+		// The stop flag is only seen between calls, and a slow firewall
+		// forwards a few thousand frames a second: size each call to
+		// about 10 ms of work.
+		int repeat = 256;
+		while (running_ && !g_stop) {
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame_.data(),
+				    .data_size_in = (uint32_t)frame_.size(), .repeat = repeat,
+				    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+			auto t0 = Clock::now();
+			if (bpf_prog_test_run_opts(prog, &opts) != 0 && errno != EINTR) {
+				error_ = std::string("BPF_PROG_TEST_RUN (live frames): ") + strerror(errno);
+				return;
+			}
+			double dt = std::max(secs_since(t0), 1e-6);
+			double want = repeat / dt * 0.010;
+			repeat = (int)std::clamp(want, 64.0, 1048576.0) / 64 * 64;
+		}
+	}
+};
+
+// --- measurement --------------------------------------------------------------
+
+// A counter that a variant reads at the window's edges (nft counter,
+// fwctl stats). Returns the packet count so far.
+using CounterFn = std::function<uint64_t()>;
+
+struct Sample {
+	double rx_pps = 0;      // frames at the sink
+	double tx_pps = 0;      // frames the generator redirected
+	std::optional<double> counter_pps; // the variant's own drop counter
+};
+
+struct Bench {
+	Sink &sink;
+	Generator &gen;
+	double warmup, window;
+
+	Sample measure(const CounterFn &counter)
+	{
+		gen.start();
+		struct Edge {
+			Clock::time_point t;
+			uint64_t rx, tx, cnt;
+		};
+		auto edge = [&] {
+			Edge e{};
+			if (counter) {
+				// A command takes a while: time its midpoint.
+				auto t0 = Clock::now();
+				e.cnt = counter();
+				e.t = t0 + (Clock::now() - t0) / 2;
+			} else {
+				e.t = Clock::now();
+			}
+			e.rx = sink.packets();
+			e.tx = gen.sent();
+			return e;
+		};
+		Sample s;
+		try {
+			sleep_checked(warmup);
+			Edge a = edge();
+			sleep_checked(window);
+			Edge b = edge();
+			double dt = std::chrono::duration<double>(b.t - a.t).count();
+			s.rx_pps = (b.rx - a.rx) / dt;
+			s.tx_pps = (b.tx - a.tx) / dt;
+			if (counter)
+				s.counter_pps = (b.cnt - a.cnt) / dt;
+		} catch (...) {
+			gen.stop();
+			throw;
+		}
+		gen.stop();
+		if (!gen.error().empty())
+			throw std::runtime_error(gen.error());
+		return s;
+	}
+};
+
+// --- variants -------------------------------------------------------------------
+
+struct Variant {
+	std::string name;
+	bool per_n;    // measured for each N (else once, N shown as "-")
+	bool drops;    // traffic is dropped by the firewall: report its drop rate
+	std::string what; // one line for the report
+	// Installs the firewall in fw; returns a counter of dropped packets
+	// for drop variants (empty: use the generator's rate).
+	std::function<CounterFn(int n)> setup;
+	std::function<void()> teardown;
+};
+
+std::string nft_linear(int n, bool drop)
+{
+	std::ostringstream s;
+	s << "table inet fwbench {\n";
+	if (drop)
+		s << "  counter hits { }\n";
+	s << "  chain forward {\n    type filter hook forward priority filter; policy "
+	  << (drop ? "accept" : "drop") << ";\n";
+	for (int i = 0; i < n - 1; i++)
+		s << "    udp dport " << OTHER_PORT0 + i << " drop\n";
+	if (drop)
+		s << "    udp dport " << DPORT << " counter name hits drop\n";
+	else
+		s << "    udp dport " << DPORT << " accept\n";
+	s << "  }\n}\n";
+	return s.str();
+}
+
+std::string nft_set(int n)
+{
+	std::ostringstream s;
+	s << "table inet fwbench {\n  set ports {\n    type inet_service\n    elements = { ";
+	for (int i = 0; i < n - 1; i++)
+		s << OTHER_PORT0 + i << ", ";
+	s << DPORT << " }\n  }\n";
+	s << "  chain forward {\n    type filter hook forward priority filter; policy drop;\n"
+	  << "    udp dport @ports accept\n  }\n}\n";
+	return s.str();
+}
+
+std::string nft_ct_masq()
+{
+	return "table inet fwbench {\n"
+	       "  chain forward {\n"
+	       "    type filter hook forward priority filter; policy drop;\n"
+	       "    ct state established,related accept\n"
+	       "    ct state invalid drop\n"
+	       "    udp dport " +
+	       std::to_string(DPORT) +
+	       " accept\n"
+	       "  }\n"
+	       "}\n"
+	       "table ip fwbench_nat {\n"
+	       "  chain postrouting {\n"
+	       "    type nat hook postrouting priority srcnat; policy accept;\n"
+	       "    oifname \"f1\" masquerade\n"
+	       "  }\n"
+	       "}\n";
+}
+
+// The same rules as nft_linear, in fwctl's rules.json format.
+json fwctl_rules(int n, bool drop)
+{
+	json rules = json::array();
+	for (int i = 0; i < n - 1; i++)
+		rules.push_back({{"action", "drop"}, {"proto", "udp"}, {"dport", OTHER_PORT0 + i}});
+	rules.push_back({{"action", drop ? "drop" : "accept"}, {"proto", "udp"}, {"dport", DPORT}});
+	return {{"version", 1},
+		{"interfaces", {"f0", "f1"}},
+		{"policy", {{"input", "accept"}, {"forward", drop ? "accept" : "drop"}}},
+		{"forward", rules}};
+}
+
+double median(std::vector<double> v)
+{
+	std::sort(v.begin(), v.end());
+	size_t n = v.size();
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string fmt_pps(double v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%.0f", v);
+	std::string s = b, r;
+	int k = 0;
+	for (auto it = s.rbegin(); it != s.rend(); ++it) {
+		if (k && k % 3 == 0 && *it != '-')
+			r += ',';
+		r += *it;
+		k++;
+	}
+	return {r.rbegin(), r.rend()};
+}
+
+std::string now_iso()
+{
+	char b[64];
+	time_t t = time(nullptr);
+	strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	return b;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	CLI::App app{"fw_bench_forward: forwarding rate (packets/s) through a router namespace, "
+		     "with no firewall, nftables, and fwctl (--fwctl)."};
+	bool quick = false;
+	int runs = 3;
+	std::vector<int> ns_list = {1, 100, 1000, 10000};
+	double warmup = 1.0, window = 2.0, budget = 0;
+	uint32_t flows = 1;
+	int threads = 1;
+	bool no_rt = false;
+	size_t frame_len = 60;
+	std::string json_path = "fw_bench_forward.json";
+	std::string fwctl;
+	std::vector<std::string> only;
+	double cmd_timeout = 300;
+	if (const char *e = getenv("FW_BENCH_FWCTL"))
+		fwctl = e;
+	app.add_flag("--quick", quick, "CI mode: 1 run, N in {1,1000}, 0.5 s warm-up, 1 s window, 80 s budget");
+	app.add_option("--runs", runs, "runs of every variant (default 3)")->check(CLI::Range(1, 100));
+	app.add_option("--n", ns_list, "rule counts (default 1 100 1000 10000)")->delimiter(',');
+	app.add_option("--warmup", warmup, "seconds of traffic before the window (default 1)");
+	app.add_option("--window", window, "seconds measured (default 2)");
+	app.add_option("--budget", budget,
+		       "stop starting measurements after this many seconds (default 900; quick 80)");
+	app.add_option("--flows", flows, "distinct UDP source ports (default 1)")->check(CLI::Range(1, 65535));
+	app.add_option("--threads", threads, "generator threads, one per CPU (default 1)")->check(CLI::Range(1, 64));
+	app.add_flag("--no-rt", no_rt, "run the generator as SCHED_OTHER, not SCHED_FIFO 1");
+	app.add_option("--frame-size", frame_len, "frame bytes without FCS (default 60)")->check(CLI::Range(60, 1500));
+	app.add_option("--json", json_path, "where to write the JSON report (default ./fw_bench_forward.json)");
+	app.add_option("--fwctl", fwctl,
+		       "fwctl binary: adds the fwctl variants (also env FW_BENCH_FWCTL). Run as "
+		       "`nsenter --net=/run/netns/FW PATH --pin-dir DIR apply FILE` with DIR on a private bpffs");
+	app.add_option("--only", only, "variants to run (comma list; 'none' is always run)")->delimiter(',');
+	app.add_option("--cmd-timeout", cmd_timeout, "seconds allowed for one firewall set-up command (default 300)");
+	app.add_flag("-v,--verbose", g_verbose, "print the commands run");
+	auto *o_runs = app.get_option("--runs");
+	auto *o_n = app.get_option("--n");
+	auto *o_warm = app.get_option("--warmup");
+	auto *o_win = app.get_option("--window");
+	CLI11_PARSE(app, argc, argv);
+	if (quick) {
+		if (!o_runs->count())
+			runs = 1;
+		if (!o_n->count())
+			ns_list = {1, 1000};
+		if (!o_warm->count())
+			warmup = 0.5;
+		if (!o_win->count())
+			window = 1.0;
+		if (budget <= 0)
+			budget = 80;
+	}
+	if (budget <= 0)
+		budget = 900;
+	for (int n : ns_list)
+		if (n < 1 || n > 40000)
+			return std::cerr << "--n: " << n << " is out of range (1-40000)\n", 2;
+	if (geteuid() != 0)
+		return std::cerr << "fw_bench_forward needs root (namespaces, XDP, nftables)\n", 1;
+	if (!fwctl.empty()) {
+		fwctl = std::filesystem::absolute(fwctl).string();
+		if (access(fwctl.c_str(), X_OK) != 0)
+			return std::cerr << "--fwctl: " << fwctl << " is not an executable file\n", 2;
+	}
+
+	struct sigaction sa {};
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, nullptr);
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGHUP, &sa, nullptr);
+	libbpf_set_print([](enum libbpf_print_level lvl, const char *f, va_list ap) {
+		return lvl == LIBBPF_WARN || g_verbose ? vfprintf(stderr, f, ap) : 0;
+	});
+
+	std::string cmdline;
+	for (int i = 0; i < argc; i++)
+		cmdline += (i ? " " : "") + std::string(argv[i]);
+	auto t_start = Clock::now();
+	std::string prefix = "fwb" + std::to_string(getpid());
+	std::string workdir = "/tmp/" + prefix;
+	std::filesystem::create_directories(workdir);
+	std::string tmo = "timeout -k 5 " + std::to_string((int)cmd_timeout) + " ";
+
+	json report = {{"tool", "fw_bench_forward"},
+		       {"date", now_iso()},
+		       {"command", cmdline},
+		       {"config",
+			{{"runs", runs},
+			 {"n", ns_list},
+			 {"warmup_s", warmup},
+			 {"window_s", window},
+			 {"budget_s", budget},
+			 {"flows", flows},
+			 {"threads", threads},
+			 {"generator_sched", no_rt ? "SCHED_OTHER" : "SCHED_FIFO"},
+			 {"frame_bytes", frame_len},
+			 {"fwctl", fwctl.empty() ? json(nullptr) : json(fwctl)}}}};
+	{
+		utsname u{};
+		uname(&u);
+		report["kernel"] = u.release;
+		report["cpus"] = std::thread::hardware_concurrency();
+		std::ifstream la("/proc/loadavg");
+		std::string l;
+		std::getline(la, l);
+		report["loadavg_start"] = l;
+	}
+
+	int rc = 0;
+	// results[variant][n] -> per-run samples (pps, ratio)
+	struct Point {
+		int run;
+		double pps, rx_pps, tx_pps, baseline, setup_s;
+		std::string metric;
+	};
+	std::map<std::string, std::map<int, std::vector<Point>>> results;
+	std::map<std::string, std::map<int, std::string>> failures;
+	std::vector<std::string> order;
+	std::vector<double> baselines;
+	std::vector<std::string> skipped;
+	try {
+		std::cerr << "namespaces " << prefix << "-{src,fw,dst}; work dir " << workdir << "\n";
+		Topology topo(prefix);
+		std::optional<Bpffs> bpffs;
+		std::string pin_dir;
+		if (!fwctl.empty()) {
+			bpffs.emplace(workdir + "/bpffs");
+			pin_dir = bpffs->dir + "/fwctl";
+		}
+		Sink sink(topo);
+		Generator gen(topo, flows, frame_len, threads, !no_rt);
+		Bench bench{sink, gen, warmup, window};
+
+		auto nft_load = [&](const std::string &text) {
+			std::string f = workdir + "/ruleset.nft";
+			write_file(f, text);
+			sh_ok(tmo + topo.in(topo.fw, "nft -f " + sh_quote(f)));
+		};
+		auto nft_flush = [&] { sh(topo.in(topo.fw, "nft flush ruleset")); };
+		auto nft_counter = [&]() -> uint64_t {
+			auto out = sh_ok(topo.in(topo.fw, "nft -j list counter inet fwbench hits"));
+			auto doc = json::parse(out); // keep it alive through the loop
+			for (auto &o : doc.at("nftables"))
+				if (o.contains("counter"))
+					return o["counter"].at("packets").get<uint64_t>();
+			throw std::runtime_error("no counter in: " + first_line(out));
+		};
+		auto fwctl_cmd = [&](const std::string &args) {
+			return tmo + topo.in(topo.fw, sh_quote(fwctl) + " --pin-dir " + sh_quote(pin_dir) + " " + args);
+		};
+		auto fwctl_apply = [&](int n, bool drop) -> CounterFn {
+			std::string f = workdir + "/rules.json";
+			write_file(f, fwctl_rules(n, drop).dump(1) + "\n");
+			sh_ok(fwctl_cmd("apply " + sh_quote(f)));
+			if (!drop)
+				return {};
+			// The last rule's counter, if `fwctl stats --json` has it.
+			CounterFn c = [&, n]() -> uint64_t {
+				auto out = sh_ok(fwctl_cmd("stats --json"));
+				auto doc = json::parse(out);
+				for (auto &r : doc.at("chains").at("forward").at("rules"))
+					if (r.at("position").get<int>() == n)
+						return r.at("packets").get<uint64_t>();
+				throw std::runtime_error("no rule " + std::to_string(n) + " in fwctl stats");
+			};
+			try {
+				c();
+				return c;
+			} catch (const std::exception &e) {
+				std::cerr << "  fwctl stats unusable (" << first_line(e.what())
+					  << "): using the generator's rate\n";
+				return {};
+			}
+		};
+		auto fwctl_down = [&] { sh(fwctl_cmd("down")); };
+
+		std::vector<Variant> variants = {
+			{"none", false, false, "no firewall: plain forwarding", [](int) { return CounterFn{}; },
+			 [] {}},
+			{"nft-linear", true, false,
+			 "nftables inet forward chain, policy drop: N-1 `udp dport P drop` on other ports, then "
+			 "`udp dport 9000 accept`",
+			 [&](int n) { return nft_load(nft_linear(n, false)), CounterFn{}; }, nft_flush},
+			{"nft-set", true, false,
+			 "nftables, policy drop: `udp dport @ports accept`, a set of N ports (9000 among them)",
+			 [&](int n) { return nft_load(nft_set(n)), CounterFn{}; }, nft_flush},
+			{"nft-ct-masq", false, false,
+			 "nftables with conntrack (ct state established,related accept; invalid drop; udp dport "
+			 "9000 accept) and masquerade on f1",
+			 [&](int) { return nft_load(nft_ct_masq()), CounterFn{}; }, nft_flush},
+			{"nft-linear-drop", true, true,
+			 "nftables, policy accept: N drop rules, the traffic hits the last; rate = that rule's "
+			 "nft counter",
+			 [&](int n) {
+				 nft_load(nft_linear(n, true));
+				 return CounterFn(nft_counter);
+			 },
+			 nft_flush},
+		};
+		if (!fwctl.empty()) {
+			variants.push_back({"fwctl", true, false,
+					    "fwctl (hook): the nft-linear rules as rules.json, forward policy drop",
+					    [&](int n) { return fwctl_apply(n, false); }, fwctl_down});
+			variants.push_back({"fwctl-drop", true, true,
+					    "fwctl (hook): the nft-linear-drop rules; rate = the last rule's counter "
+					    "from `fwctl stats --json`, else the generator's rate",
+					    [&](int n) { return fwctl_apply(n, true); }, fwctl_down});
+		}
+		// conntrack last: its hooks go when its table goes, but keep the
+		// stateless variants clear of any doubt.
+		std::stable_partition(variants.begin(), variants.end(),
+				      [](const Variant &v) { return v.name != "nft-ct-masq"; });
+		if (!only.empty())
+			std::erase_if(variants, [&](const Variant &v) {
+				return v.name != "none" && std::find(only.begin(), only.end(), v.name) == only.end();
+			});
+		json vdesc = json::object();
+		for (auto &v : variants) {
+			order.push_back(v.name);
+			vdesc[v.name] = v.what;
+		}
+		report["variants"] = vdesc;
+
+		for (int run = 1; run <= runs; run++) {
+			double baseline = 0;
+			for (auto &v : variants) {
+				std::vector<int> ns = v.per_n ? ns_list : std::vector<int>{0};
+				for (int n : ns) {
+					check_stop();
+					std::string label = v.name + (v.per_n ? " N=" + std::to_string(n) : "");
+					if (secs_since(t_start) > budget) {
+						skipped.push_back("run " + std::to_string(run) + " " + label);
+						continue;
+					}
+					std::cerr << "run " << run << "/" << runs << "  " << label << " ..." << std::flush;
+					auto t0 = Clock::now();
+					Sample s;
+					double setup_s = 0;
+					try {
+						CounterFn counter = v.setup(std::max(n, 1));
+						setup_s = secs_since(t0);
+						s = bench.measure(counter);
+						v.teardown();
+						std::string metric = "rx";
+						double pps = s.rx_pps;
+						if (v.drops) {
+							metric = s.counter_pps ? "fw-counter" : "gen-sent";
+							pps = s.counter_pps ? *s.counter_pps : s.tx_pps;
+						}
+						if (v.name == "none")
+							baseline = pps, baselines.push_back(pps);
+						results[v.name][n].push_back(
+						    {run, pps, s.rx_pps, s.tx_pps, baseline, setup_s, metric});
+						std::cerr << " " << fmt_pps(pps) << " pps (" << metric << "; sent "
+							  << fmt_pps(s.tx_pps) << "/s, at sink " << fmt_pps(s.rx_pps)
+							  << "/s; set-up " << std::fixed << std::setprecision(1) << setup_s
+							  << " s)\n";
+						std::cerr.unsetf(std::ios::floatfield);
+						if (!v.drops && s.rx_pps < 1)
+							std::cerr << "  warning: nothing reached the sink\n";
+					} catch (const Interrupted &) {
+						v.teardown();
+						throw;
+					} catch (const std::exception &e) {
+						v.teardown();
+						if (v.name == "none")
+							throw; // no baseline, no benchmark
+						std::cerr << " FAILED: " << first_line(e.what()) << "\n";
+						failures[v.name][n] = first_line(e.what(), 2000);
+						rc = 3;
+					}
+				}
+			}
+		}
+	} catch (const Interrupted &) {
+		std::cerr << "\ninterrupted: cleaning up\n";
+		rc = 130;
+	} catch (const std::exception &e) {
+		std::cerr << "\nerror: " << e.what() << "\n";
+		rc = 1;
+	}
+	std::error_code ec;
+	std::filesystem::remove_all(workdir, ec);
+
+	// --- report ---
+	json jres = json::array();
+	std::printf("\nfw_bench_forward  %s  kernel %s  %u CPUs  runs=%d warmup=%.1fs window=%.1fs flows=%u "
+		    "frame=%zuB\n",
+		    report["date"].get<std::string>().c_str(), report["kernel"].get<std::string>().c_str(),
+		    std::thread::hardware_concurrency(), runs, warmup, window, flows, frame_len);
+	std::printf("%-16s %6s %-10s %4s %12s %12s %12s %22s\n", "variant", "N", "metric", "runs", "min pps",
+		    "median pps", "max pps", "vs none: med (min-max)");
+	for (auto &name : order) {
+		for (auto &[n, pts] : results[name]) {
+			std::vector<double> pps, ratio;
+			json jruns = json::array();
+			for (auto &p : pts) {
+				pps.push_back(p.pps);
+				double r = p.baseline > 0 ? p.pps / p.baseline : 0;
+				ratio.push_back(r);
+				jruns.push_back({{"run", p.run},
+						 {"pps", std::round(p.pps)},
+						 {"rx_pps", std::round(p.rx_pps)},
+						 {"sent_pps", std::round(p.tx_pps)},
+						 {"baseline_pps", std::round(p.baseline)},
+						 {"ratio", r},
+						 {"setup_s", p.setup_s}});
+			}
+			double mn = *std::min_element(pps.begin(), pps.end());
+			double mx = *std::max_element(pps.begin(), pps.end());
+			double md = median(pps);
+			double rmd = median(ratio), rmn = *std::min_element(ratio.begin(), ratio.end()),
+			       rmx = *std::max_element(ratio.begin(), ratio.end());
+			char rb[64];
+			snprintf(rb, sizeof rb, "%.3f (%.3f-%.3f)", rmd, rmn, rmx);
+			std::printf("%-16s %6s %-10s %4zu %12s %12s %12s %22s\n", name.c_str(),
+				    n ? std::to_string(n).c_str() : "-", pts[0].metric.c_str(), pts.size(),
+				    fmt_pps(mn).c_str(), fmt_pps(md).c_str(), fmt_pps(mx).c_str(), rb);
+			jres.push_back({{"variant", name},
+					{"n", n ? json(n) : json(nullptr)},
+					{"metric", pts[0].metric},
+					{"min_pps", std::round(mn)},
+					{"median_pps", std::round(md)},
+					{"max_pps", std::round(mx)},
+					{"ratio_median", rmd},
+					{"ratio_min", rmn},
+					{"ratio_max", rmx},
+					{"runs", jruns}});
+		}
+		for (auto &[n, msg] : failures[name])
+			std::printf("%-16s %6s FAILED: %s\n", name.c_str(), n ? std::to_string(n).c_str() : "-",
+				    first_line(msg, 100).c_str());
+	}
+	std::printf("metric: rx = frames/s reaching dst; fw-counter = drops/s by the firewall's own counter; "
+		    "gen-sent = frames/s the generator sent (drop variants without a counter)\n");
+	if (!skipped.empty())
+		std::printf("budget of %.0f s exhausted: %zu measurements skipped\n", budget, skipped.size());
+	json jfail = json::array();
+	for (auto &[name, m] : failures)
+		for (auto &[n, msg] : m)
+			jfail.push_back({{"variant", name}, {"n", n ? json(n) : json(nullptr)}, {"error", msg}});
+	report["results"] = jres;
+	report["failures"] = jfail;
+	report["skipped"] = skipped;
+	report["elapsed_s"] = secs_since(t_start);
+	{
+		std::ifstream la("/proc/loadavg");
+		std::string l;
+		std::getline(la, l);
+		report["loadavg_end"] = l;
+	}
+	report["exit_code"] = rc;
+	std::printf("elapsed %.0f s; JSON in %s\n", secs_since(t_start), json_path.c_str());
+	std::ofstream(json_path) << report.dump(2) << "\n";
+	return rc;
+}
