@@ -194,9 +194,12 @@ uint8_t parse_proto(const Token &t)
 
 Prefix parse_prefix(const Token &t)
 {
-	if (auto p = prefix_parse(t.text))
+	std::string why;
+	if (auto p = prefix_parse(t.text, &why))
 		return *p;
-	throw CmdError{t.pos, quote(t.text) + " is not an address or prefix (A.B.C.D, A.B.C.D/L or IPv6)"};
+	if (why.empty())
+		why = quote(t.text) + " is not an address or prefix";
+	throw CmdError{t.pos, why + " (A.B.C.D, A.B.C.D/L or IPv6)"};
 }
 
 // An IPv4 host address: NAT and port forwards are IPv4 only.

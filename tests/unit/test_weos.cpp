@@ -406,6 +406,9 @@ TEST_SUITE("weos import: errors name the line and the column")
 		CHECK(e.message.find("not a port (1-65535)") != std::string::npos);
 		CHECK(import_error("input accept dport 600-500 proto udp").column == 20);
 		CHECK(import_error("input accept saddr 10.1.0.0/33").column == 20);
+		e = import_error("input accept saddr 10.1.0.1/16");
+		CHECK(e.column == 20);
+		CHECK(e.message.find("10.1.0.0/16") != std::string::npos); // the checker's hint
 		CHECK(import_error("input accept proto 300").column == 20);
 		CHECK(import_error("input accept comment \"" + std::string(65, 'x') + "\"").column == 22);
 		CHECK(import_error("log limit 100/fortnight").column == 11);
