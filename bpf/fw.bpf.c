@@ -16,6 +16,7 @@
 #include "lib/ct.h"
 #include "lib/log.h"
 #include "lib/reject.h"
+#include "lib/fastpath.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -92,13 +93,13 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		return XDP_PASS;
 	}
 
-	switch (fw_ct_ingress(&p, in_ifindex)) {
+	switch (fw_ct_ingress(data, data_end, &p, in_ifindex)) {
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
-		return XDP_PASS;
+		goto ct_accept;
 	case FW_CT_RELATED:
 		fw_stat(FW_STAT_CT_RELATED, p.l3_len);
-		return XDP_PASS;
+		goto ct_accept;
 	case FW_CT_INVALID:
 		fw_stat(FW_STAT_CT_INVALID, p.l3_len);
 		return XDP_DROP;
@@ -148,9 +149,22 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	if (verdict == FW_VERDICT_ACCEPT)
+	if (verdict == FW_VERDICT_ACCEPT) {
 		fw_ct_create(&p, in_ifindex, out_ifindex);
+		if (!l3 && chain == FW_CHAIN_FORWARD)
+			return fw_fastpath(ctx, cfg, &p, in_ifindex);
+	}
 	return fw_xdp_action(ctx, &p, verdict, l3);
+
+ct_accept:
+	/* Later fragments carry no ports: they follow their first. */
+	if (p.frag == FW_FRAG_FIRST) {
+		struct fw_frag_key fk = fw_frag_key_of(&p);
+		__u32 v = FW_VERDICT_ACCEPT;
+
+		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
+	}
+	return l3 ? XDP_PASS : fw_fastpath(ctx, cfg, &p, in_ifindex);
 }
 
 SEC("xdp")

@@ -1,6 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
-/* Connection tracking. (Filled in by the connection-tracking work; until
- * then every packet is NEW and meets the chains.) */
+/*
+ * Connection tracking: the table (fw_ct, two entries per connection; the
+ * layout is explained in fw/abi.h), its state machine and its timeouts.
+ *
+ *  - Ingress (XDP): a packet of a live connection, either direction, is
+ *    ESTABLISHED and accepted before the chains; an ICMP/ICMPv6 error that
+ *    quotes one is RELATED; everything else is NEW and meets the chains.
+ *    When a rule or a policy accepts a NEW packet, fw_ct_create remembers
+ *    its connection.
+ *  - Egress (TC): nothing is filtered; a packet of a known connection
+ *    refreshes it, any other creates one (connections this host opens,
+ *    and packets that entered by an interface fwctl does not cover).
+ *
+ * Mid-stream TCP (no entry, no SYN) is NEW, not INVALID: it meets the
+ * chains like nftables without `ct state invalid drop`, and when a rule
+ * accepts it the connection is picked up as established (Linux's default
+ * nf_conntrack_tcp_loose=1), so flows survive `fwctl conntrack flush`, a
+ * `down`/`apply`, or an entry pushed out of a full table. INVALID (dropped,
+ * counted) is kept for TCP flag sets no stack sends: SYN with FIN or RST,
+ * or none of SYN/ACK/RST/FIN (NULL scans). Linux's tcp_valid_flags also
+ * refuses FIN without ACK (FIN and XMAS scans); here those meet the chains,
+ * so a "reject" rule can still answer them with a RST.
+ *
+ * Time is CLOCK_BOOTTIME in whole seconds (bpf_ktime_get_boot_ns() / 1e9;
+ * `fwctl conntrack` reads the same clock). An expired entry is treated as
+ * absent; the LRU map reclaims it when space is needed, flush removes it.
+ */
 #ifndef FW_CT_H
 #define FW_CT_H
 
@@ -14,20 +39,393 @@ enum fw_ct_result {
 	FW_CT_INVALID,
 };
 
-/* Ingress: is this packet part of (or related to) a tracked connection? */
-static __always_inline int fw_ct_ingress(struct fw_pkt *p, __u32 in_ifindex)
+/* Timeouts in seconds. Linux's defaults (nf_conntrack_*_timeout*) unless
+ * said otherwise. */
+#define FW_CT_TO_TCP_SYN_SENT 120
+#define FW_CT_TO_TCP_SYN_RECV 60
+#define FW_CT_TO_TCP_ESTABLISHED 432000 /* 5 days, as Linux */
+#define FW_CT_TO_TCP_UNREPLIED 300      /* picked up mid-stream, no answer
+					 * yet (Linux's "unacknowledged") */
+#define FW_CT_TO_TCP_FIN_WAIT 120
+#define FW_CT_TO_TCP_TIME_WAIT 120
+#define FW_CT_TO_TCP_CLOSE 10
+#define FW_CT_TO_UDP 30                 /* one direction only */
+#define FW_CT_TO_UDP_REPLIED 120        /* Linux's udp_timeout_stream */
+#define FW_CT_TO_ICMP 30
+#define FW_CT_TO_GENERIC 600            /* ESP, AH, GRE, SCTP, others */
+
+#define FW_ICMP_ECHO_REPLY 0
+#define FW_ICMP_DEST_UNREACH 3
+#define FW_ICMP_ECHO 8
+#define FW_ICMP_TIME_EXCEEDED 11
+#define FW_ICMP_PARAMPROB 12
+#define FW_ICMPV6_DEST_UNREACH 1
+#define FW_ICMPV6_PARAMPROB 4
+#define FW_ICMPV6_ECHO_REQUEST 128
+#define FW_ICMPV6_ECHO_REPLY 129
+
+static __always_inline __u32 fw_ct_now(void)
 {
-	return FW_CT_NEW;
+	return (__u32)(bpf_ktime_get_boot_ns() / 1000000000ull);
+}
+
+static __always_inline int fw_ct_is_icmp(__u8 proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+/* The ICMP types whose connection is keyed by identifier: 0 none, 1 a
+ * request, 2 a reply. */
+static __always_inline int fw_ct_icmp_echo(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == FW_ICMP_ECHO ? 1 : type == FW_ICMP_ECHO_REPLY ? 2 : 0;
+	return type == FW_ICMPV6_ECHO_REQUEST ? 1 : type == FW_ICMPV6_ECHO_REPLY ? 2 : 0;
+}
+
+/* Destination unreachable (incl. fragmentation needed), time exceeded,
+ * parameter problem; ICMPv6 also packet too big (types 1-4). */
+static __always_inline int fw_ct_is_icmp_error(const struct fw_pkt *p)
+{
+	if (p->t.proto == IPPROTO_ICMP)
+		return p->icmp_type == FW_ICMP_DEST_UNREACH || p->icmp_type == FW_ICMP_TIME_EXCEEDED ||
+		       p->icmp_type == FW_ICMP_PARAMPROB;
+	if (p->t.proto == IPPROTO_ICMPV6)
+		return p->icmp_type >= FW_ICMPV6_DEST_UNREACH && p->icmp_type <= FW_ICMPV6_PARAMPROB;
+	return 0;
+}
+
+static __always_inline int fw_ct_tcp_flags_invalid(__u8 f)
+{
+	if ((f & FW_TCP_SYN) && (f & (FW_TCP_FIN | FW_TCP_RST)))
+		return 1;
+	return !(f & (FW_TCP_SYN | FW_TCP_ACK | FW_TCP_RST | FW_TCP_FIN));
+}
+
+/* The table key of a packet; -1 when it cannot be tracked (no L4 header:
+ * truncated, or a later fragment of a protocol with ports, which gets its
+ * first fragment's verdict instead). */
+static __always_inline int fw_ct_key_of(const struct fw_pkt *p, struct fw_tuple *k)
+{
+	if (!p->l4_ok)
+		return -1;
+	*k = p->t;
+	switch (p->t.proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		if (!p->has_ports)
+			return -1;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (p->frag == FW_FRAG_LATER)
+			return -1;
+		k->dport = p->icmp_type; /* sport is the identifier already */
+		break;
+	default:
+		k->sport = 0;
+		k->dport = 0;
+	}
+	return 0;
+}
+
+/* What replies to the original tuple `o` look like without NAT. */
+static __always_inline void fw_ct_invert(const struct fw_tuple *o, struct fw_tuple *r)
+{
+	__builtin_memcpy(r->saddr, o->daddr, 16);
+	__builtin_memcpy(r->daddr, o->saddr, 16);
+	r->proto = o->proto;
+	r->family = o->family;
+	r->pad[0] = 0;
+	r->pad[1] = 0;
+	if (fw_ct_is_icmp(o->proto)) {
+		r->sport = o->sport;
+		r->dport = o->proto == IPPROTO_ICMP ? FW_ICMP_ECHO_REPLY : FW_ICMPV6_ECHO_REPLY;
+	} else {
+		r->sport = o->dport;
+		r->dport = o->sport;
+	}
+}
+
+static __always_inline int fw_tuple_eq(const struct fw_tuple *a, const struct fw_tuple *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 d = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*a) / 4); i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+static __always_inline __u32 fw_ct_timeout(__u8 proto, __u8 state, __u8 flags)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		switch (state) {
+		case FW_CT_S_SYN_SENT:
+			return FW_CT_TO_TCP_SYN_SENT;
+		case FW_CT_S_SYN_RECV:
+			return FW_CT_TO_TCP_SYN_RECV;
+		case FW_CT_S_ESTABLISHED:
+			return (flags & FW_CT_F_SEEN_REPLY) ? FW_CT_TO_TCP_ESTABLISHED
+							    : FW_CT_TO_TCP_UNREPLIED;
+		case FW_CT_S_FIN_WAIT:
+			return FW_CT_TO_TCP_FIN_WAIT;
+		case FW_CT_S_TIME_WAIT:
+			return FW_CT_TO_TCP_TIME_WAIT;
+		default:
+			return FW_CT_TO_TCP_CLOSE;
+		}
+	case IPPROTO_UDP:
+		return (flags & FW_CT_F_SEEN_REPLY) ? FW_CT_TO_UDP_REPLIED : FW_CT_TO_UDP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return FW_CT_TO_ICMP;
+	default:
+		return FW_CT_TO_GENERIC;
+	}
+}
+
+/* One TCP packet of direction `dir` moves the state. Returns FW_CT_NEW
+ * when a SYN reopens the tuple of a closed connection: that is a new
+ * connection and must meet the chains again. */
+static __always_inline int fw_ct_tcp_step(__u8 *state, __u8 *flags, __u8 dir, __u8 f)
+{
+	if (f & FW_TCP_RST) {
+		*state = FW_CT_S_CLOSE;
+		return FW_CT_ESTABLISHED;
+	}
+	if (f & FW_TCP_SYN) {
+		if (*state >= FW_CT_S_TIME_WAIT && !(f & FW_TCP_ACK))
+			return FW_CT_NEW;
+		if ((f & FW_TCP_ACK) && dir == FW_CT_DIR_REPLY && *state == FW_CT_S_SYN_SENT)
+			*state = FW_CT_S_SYN_RECV;
+		return FW_CT_ESTABLISHED; /* retransmitted SYN or SYN-ACK */
+	}
+	if (f & FW_TCP_FIN) {
+		*flags |= dir == FW_CT_DIR_ORIG ? FW_CT_F_FIN_ORIG : FW_CT_F_FIN_REPLY;
+		if ((*flags & (FW_CT_F_FIN_ORIG | FW_CT_F_FIN_REPLY)) ==
+		    (FW_CT_F_FIN_ORIG | FW_CT_F_FIN_REPLY))
+			*state = FW_CT_S_TIME_WAIT;
+		else if (*state < FW_CT_S_FIN_WAIT)
+			*state = FW_CT_S_FIN_WAIT;
+		return FW_CT_ESTABLISHED;
+	}
+	/* A plain ACK completes the handshake once the other side answered
+	 * (also when the entry was picked up mid-handshake). */
+	if (*state < FW_CT_S_ESTABLISHED && (*flags & FW_CT_F_SEEN_REPLY))
+		*state = FW_CT_S_ESTABLISHED;
+	return FW_CT_ESTABLISHED;
+}
+
+/* Finds the connection of key `k`; a live one is updated with this packet
+ * and ESTABLISHED returned, else NEW. At most two lookups: the packet's
+ * own entry, and for a reply its master.
+ *
+ * Races: state, flags and expires are plain read-modify-writes of the
+ * master, done concurrently by every CPU that has a packet of the
+ * connection (both directions, XDP and TC). A lost update costs at most a
+ * second of lifetime or one state transition, which the connection's next
+ * packet makes again; each field is written whole, so no reader sees a
+ * torn value. Locking every packet would cost more than these misses
+ * (cilium's conntrack argues the same). */
+static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const struct fw_pkt *p,
+					       __u32 now)
+{
+	struct fw_ct_entry *e, *m;
+	__u8 dir, state, flags;
+	__u32 expires;
+
+	e = bpf_map_lookup_elem(&fw_ct, k);
+	if (!e)
+		return FW_CT_NEW;
+	dir = e->dir;
+	m = e;
+	if (dir != FW_CT_DIR_ORIG) {
+		m = bpf_map_lookup_elem(&fw_ct, &e->other);
+		/* The master may be gone (evicted, or replaced by a
+		 * connection with another reply tuple): the alias is stale. */
+		if (!m || m->dir != FW_CT_DIR_ORIG || !fw_tuple_eq(&m->other, k))
+			return FW_CT_NEW;
+	}
+	if ((__s32)(now - m->expires) > 0)
+		return FW_CT_NEW;
+	state = m->state;
+	flags = m->flags;
+	if (dir != FW_CT_DIR_ORIG)
+		flags |= FW_CT_F_SEEN_REPLY;
+	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_step(&state, &flags, dir, p->tcp_flags) == FW_CT_NEW)
+		return FW_CT_NEW;
+	if (state != m->state)
+		m->state = state;
+	if (flags != m->flags)
+		m->flags = flags;
+	expires = now + fw_ct_timeout(p->t.proto, state, flags);
+	/* Written at most once a second per connection: no cache line
+	 * ping-pong between CPUs for every packet. */
+	if (expires != m->expires) {
+		m->expires = expires;
+		/* A lookup marks an LRU entry as used. Packets of the original
+		 * direction never touch the alias otherwise, so a one-way
+		 * stream would let it age out of a busy table. */
+		if (dir == FW_CT_DIR_ORIG)
+			bpf_map_lookup_elem(&fw_ct, &m->other);
+	}
+	return FW_CT_ESTABLISHED;
+}
+
+/* Remembers the connection whose first packet is `p` (key `k`). */
+static __always_inline void fw_ct_insert(const struct fw_pkt *p, const struct fw_tuple *k,
+					 __u32 ifindex, __u8 flags, __u32 now)
+{
+	struct fw_ct_entry m = {}, a = {};
+	__u8 state = FW_CT_S_NONE;
+
+	if (p->t.proto == IPPROTO_TCP) {
+		__u8 f = p->tcp_flags;
+
+		if (f & FW_TCP_RST)
+			return; /* nothing left to track */
+		if (f & FW_TCP_SYN)
+			state = (f & FW_TCP_ACK) ? FW_CT_S_SYN_RECV : FW_CT_S_SYN_SENT;
+		else if (f & FW_TCP_FIN) {
+			state = FW_CT_S_FIN_WAIT;
+			flags |= FW_CT_F_FIN_ORIG;
+		} else
+			state = FW_CT_S_ESTABLISHED; /* loose pick-up, see above */
+	} else if (fw_ct_is_icmp(p->t.proto) && fw_ct_icmp_echo(p->t.proto, p->icmp_type) != 1) {
+		return; /* only echo requests open ICMP "connections" */
+	}
+	fw_ct_invert(k, &m.other);
+	m.dir = FW_CT_DIR_ORIG;
+	m.state = state;
+	m.flags = flags;
+	m.ifindex = ifindex;
+	m.expires = now + fw_ct_timeout(p->t.proto, state, flags);
+	a.other = *k;
+	a.dir = FW_CT_DIR_REPLY;
+	a.ifindex = ifindex;
+	/* Master first: if the alias cannot be stored, later packets of this
+	 * direction still pass and its replies meet the chains. A tuple that
+	 * is its own reply (one address talking to itself) has no alias. */
+	if (bpf_map_update_elem(&fw_ct, k, &m, BPF_ANY) != 0 ||
+	    (!fw_tuple_eq(k, &m.other) && bpf_map_update_elem(&fw_ct, &m.other, &a, BPF_ANY) != 0)) {
+		fw_stat(FW_STAT_CT_FULL, p->l3_len);
+		return;
+	}
+	fw_stat(FW_STAT_CT_NEW, p->l3_len);
+}
+
+/* An ICMP/ICMPv6 error is RELATED when the packet it quotes belongs to a
+ * live connection (either direction). The quote is the offending packet's
+ * IP header and at least 8 bytes of its payload (RFC 792, RFC 4443). */
+static __always_inline int fw_ct_related(void *data, void *data_end, const struct fw_pkt *p,
+					 __u32 now)
+{
+	struct fw_tuple k __attribute__((aligned(8))) = {};
+	struct fw_ct_entry *e;
+	__u32 off = p->l4_off + 8;
+	__u8 *l4;
+
+	if (p->frag != FW_FRAG_NONE || off > 600)
+		return FW_CT_NEW;
+	if (p->t.family == 4) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5 ||
+		    (ip->frag_off & bpf_htons(0x1fff)))
+			return FW_CT_NEW;
+		k.family = 4;
+		k.proto = ip->protocol;
+		__builtin_memcpy(k.saddr, &ip->saddr, 4);
+		__builtin_memcpy(k.daddr, &ip->daddr, 4);
+		off += ip->ihl * 4;
+	} else {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+			return FW_CT_NEW;
+		k.family = 6;
+		k.proto = ip6->nexthdr; /* extension headers: not followed */
+		__builtin_memcpy(k.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(k.daddr, &ip6->daddr, 16);
+		off += sizeof(*ip6);
+	}
+	if (off > 700)
+		return FW_CT_NEW;
+	l4 = data + off;
+	if ((void *)(l4 + 8) > data_end)
+		return FW_CT_NEW;
+	switch (k.proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		k.sport = (__u16)(l4[0] << 8 | l4[1]);
+		k.dport = (__u16)(l4[2] << 8 | l4[3]);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (!fw_ct_icmp_echo(k.proto, l4[0]))
+			return FW_CT_NEW;
+		k.sport = (__u16)(l4[4] << 8 | l4[5]);
+		k.dport = l4[0];
+		break;
+	default:
+		break;
+	}
+	e = bpf_map_lookup_elem(&fw_ct, &k);
+	if (!e)
+		return FW_CT_NEW;
+	if (e->dir != FW_CT_DIR_ORIG) {
+		e = bpf_map_lookup_elem(&fw_ct, &e->other);
+		if (!e || e->dir != FW_CT_DIR_ORIG)
+			return FW_CT_NEW;
+	}
+	if ((__s32)(now - e->expires) > 0)
+		return FW_CT_NEW;
+	return FW_CT_RELATED;
+}
+
+/* Ingress: is this packet part of (or related to) a tracked connection? */
+static __always_inline int fw_ct_ingress(void *data, void *data_end, struct fw_pkt *p,
+					 __u32 in_ifindex)
+{
+	struct fw_tuple k __attribute__((aligned(8)));
+
+	if (fw_ct_key_of(p, &k))
+		return FW_CT_NEW;
+	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
+		return FW_CT_INVALID;
+	if (fw_ct_is_icmp_error(p))
+		return fw_ct_related(data, data_end, p, fw_ct_now());
+	return fw_ct_lookup_update(&k, p, fw_ct_now());
 }
 
 /* A rule or policy accepted a NEW packet: remember its connection. */
 static __always_inline void fw_ct_create(struct fw_pkt *p, __u32 in_ifindex, __u32 out_ifindex)
 {
+	struct fw_tuple k __attribute__((aligned(8)));
+
+	if (fw_ct_key_of(p, &k) || fw_ct_is_icmp_error(p))
+		return;
+	fw_ct_insert(p, &k, in_ifindex, 0, fw_ct_now());
 }
 
-/* Egress (TC): packets this host sends. Returns a TC action. */
+/* Egress (TC): packets this host sends. Never filters; returns TC_ACT_OK. */
 static __always_inline int fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex)
 {
+	struct fw_tuple k __attribute__((aligned(8)));
+	__u32 now;
+
+	if (fw_ct_key_of(p, &k) || fw_ct_is_icmp_error(p))
+		return TC_ACT_OK;
+	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
+		return TC_ACT_OK;
+	now = fw_ct_now();
+	if (fw_ct_lookup_update(&k, p, now) == FW_CT_NEW)
+		fw_ct_insert(p, &k, out_ifindex, FW_CT_F_LOCAL, now);
 	return TC_ACT_OK;
 }
 

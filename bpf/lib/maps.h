@@ -100,6 +100,18 @@ struct {
 	__type(value, __u32); /* enum fw_verdict */
 } fw_frag SEC(".maps");
 
+/* The connection table (see fw/abi.h and ct.h). Preallocated (LRU maps
+ * always are): 262144 x (40 key + 56 value + ~48 kernel element header)
+ * is about 38 MB. When it is full, an insert evicts the least recently
+ * used entries instead of failing; FW_STAT_CT_FULL counts the inserts that
+ * failed anyway. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FW_CT_MAX_ENTRIES);
+	__type(key, struct fw_tuple);
+	__type(value, struct fw_ct_entry);
+} fw_ct SEC(".maps");
+
 /* The applied ruleset and its bookkeeping, zlib-compressed JSON written in
  * chunks by user space (never read by programs): the state lives with the
  * pins, so `down` removes all of it and nothing else can go stale. */

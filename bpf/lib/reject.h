@@ -1,14 +1,352 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
-/* "reject": answer TCP with RST, others with ICMP port unreachable. (Filled
- * in by the reject work; until then a reject is a drop, never an accept.) */
+/*
+ * "reject": answer TCP with a RST and every other protocol with ICMP port
+ * unreachable (ICMPv6 port unreachable, type 1 code 4, for IPv6), built in
+ * XDP by turning the offending packet around in place and sending it back
+ * out of the interface it came in by (XDP_TX).
+ *
+ *  - TCP: the headers are rewritten at the same place (IP header without
+ *    options, TCP header without options) and the tail is cut. Sequence
+ *    numbers as RFC 9293 3.10.7.1 and Linux's tcp_v4_send_reset: if the
+ *    segment had ACK, RST with seq = its ack; else RST|ACK with seq 0 and
+ *    ack = its seq + payload length (+1 for SYN, +1 for FIN).
+ *  - ICMP: new IP and ICMP headers are pushed in front of the original IP
+ *    header (bpf_xdp_adjust_head), so the quote (original IP header with
+ *    options or extension headers, plus the first 8 bytes of its payload,
+ *    RFC 792 / RFC 4443) is already in place; the tail is cut after it.
+ *
+ * The answer comes from the address the packet was sent to (for forwarded
+ * packets that is the remote host's address, as nftables' reject does for
+ * RSTs). Not answered (silent drop, as RFC 1122 3.2.2 / RFC 4443 2.4(e)
+ * ask): RSTs, ICMP errors, non-first fragments, and packets to or from
+ * broadcast/multicast addresses or in broadcast/multicast frames.
+ *
+ * Rate limit: answers share one token bucket (bucket.h, FW_BUCKET_REJECT,
+ * 100/second, burst 50, all CPUs together) so that a flood of rejected
+ * packets cannot turn the firewall into a packet reflector; over it the
+ * packet is dropped silently and counted in FW_STAT_REJECT_LIMITED. Sent
+ * answers count in FW_STAT_REJECT_SENT (bytes: the answer's L3 length).
+ *
+ * L3 devices (TUN, fw_xdp_l3): a reject is a drop. There is no link-layer
+ * header to turn around, and XDP_TX on a TUN device hands the packet to the
+ * user-space reader of the device (e.g. the VPN daemon) rather than back to
+ * the sender, so there is no way to answer from XDP there.
+ *
+ * veth: XDP_TX in native mode hands the answer to the peer's NAPI, which
+ * exists only when the peer has GRO on or an XDP program; else the kernel
+ * drops it silently. The loader therefore attaches in generic mode to a veth
+ * whose peer cannot take XDP frames (loader/runtime.cpp).
+ */
 #ifndef FW_REJECT_H
 #define FW_REJECT_H
 
+#include "bucket.h"
+#include "maps.h"
 #include "parse.h"
+
+#define FW_REJECT_INTERVAL_NS (1000000000ull / 100) /* 100 answers a second */
+#define FW_REJECT_BURST 50
+#define FW_REJECT_TTL 64
+#define FW_QUOTE_MAX 512 /* bpf_csum_diff's limit too */
+
+struct fw_quote_buf {
+	__u8 b[FW_QUOTE_MAX];
+};
+
+/* Scratch space to checksum the quote: a variable-length packet range
+ * cannot be handed to bpf_csum_diff directly, a map value can. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_quote_buf);
+} fw_reject_scratch SEC(".maps");
+
+static __always_inline __u32 fw_csum_add(__u32 a, __u32 b)
+{
+	__u32 r = a + b;
+
+	return r + (r < a);
+}
+
+static __always_inline __u16 fw_csum_fold(__u32 s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+/* Sums of memory words as bpf_csum_diff computes them (memory order), so
+ * constants of the pseudo-header are added in network byte order. */
+static __always_inline __u32 fw_csum_mem(void *p, __u32 size, __u32 seed)
+{
+	return (__u32)bpf_csum_diff(NULL, 0, p, size, seed);
+}
+
+static __always_inline int fw_reject_eligible(void *data, void *data_end, const struct fw_pkt *p)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end || (eth->h_dest[0] & 1))
+		return 0; /* broadcast or multicast frame */
+	if (p->frag == FW_FRAG_LATER)
+		return 0;
+	if (p->t.family == 4) {
+		__u8 s0 = p->t.saddr[0], d0 = p->t.daddr[0];
+		__u32 s, d;
+
+		__builtin_memcpy(&s, p->t.saddr, 4);
+		__builtin_memcpy(&d, p->t.daddr, 4);
+		if (s0 >= 224 || d0 >= 224 || s == 0 || d == 0)
+			return 0; /* multicast, class E, broadcast, unspecified */
+		if (p->t.proto == IPPROTO_ICMP) {
+			__u8 t = p->icmp_type;
+			if (t == 3 || t == 4 || t == 5 || t == 11 || t == 12)
+				return 0; /* an error: never answer one */
+		}
+	} else {
+		__u64 hi, lo;
+
+		if (p->t.saddr[0] == 0xff || p->t.daddr[0] == 0xff)
+			return 0;
+		__builtin_memcpy(&hi, p->t.saddr, 8);
+		__builtin_memcpy(&lo, p->t.saddr + 8, 8);
+		if (!hi && !lo)
+			return 0;
+		if (p->t.proto == IPPROTO_ICMPV6 && p->icmp_type < 128)
+			return 0;
+	}
+	if (p->t.proto == IPPROTO_TCP && (!p->has_ports || (p->tcp_flags & FW_TCP_RST)))
+		return 0;
+	return 1;
+}
+
+static __always_inline void fw_swap_mac(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
+}
+
+/* Returns the answer's L3 length, or 0 when nothing can be sent. */
+static __always_inline __u32 fw_reject_tcp(struct xdp_md *ctx, const struct fw_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l3_off = p->l3_off, l4_off = p->l4_off, hdrs, payload, l3_hdr, new_len, sum;
+	__be32 seq, ack;
+	__u8 flags;
+	struct tcphdr *th, *nt;
+	int delta;
+
+	if (l3_off > 22 || l4_off > 600)
+		return 0;
+	th = data + l4_off;
+	if ((void *)(th + 1) > data_end)
+		return 0;
+	hdrs = l4_off - l3_off + th->doff * 4;
+	if (p->l3_len < hdrs)
+		return 0;
+	payload = p->l3_len - hdrs;
+	if (p->tcp_flags & FW_TCP_ACK) {
+		seq = th->ack_seq;
+		ack = 0;
+		flags = FW_TCP_RST;
+	} else {
+		payload += !!(p->tcp_flags & FW_TCP_SYN) + !!(p->tcp_flags & FW_TCP_FIN);
+		seq = 0;
+		ack = bpf_htonl(bpf_ntohl(th->seq) + payload);
+		flags = FW_TCP_RST | FW_TCP_ACK;
+	}
+	l3_hdr = p->t.family == 4 ? 20 : 40;
+	new_len = l3_off + l3_hdr + 20;
+	/* The frame length from a helper, not data_end - data: clang folds
+	 * the latter into pointer arithmetic the verifier refuses. */
+	delta = (int)new_len - (int)bpf_xdp_get_buff_len(ctx);
+	if (delta > 0 || data + sizeof(struct ethhdr) > data_end)
+		return 0;
+
+	fw_swap_mac(data);
+	if (p->t.family == 4) {
+		struct iphdr *ip = data + l3_off;
+
+		if ((void *)ip + 40 > data_end)
+			return 0;
+		*(__u16 *)ip = bpf_htons(0x4500);
+		ip->tot_len = bpf_htons(40);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF, as Linux's RSTs */
+		ip->ttl = FW_REJECT_TTL;
+		ip->protocol = IPPROTO_TCP;
+		ip->check = 0;
+		__builtin_memcpy(&ip->saddr, p->t.daddr, 4);
+		__builtin_memcpy(&ip->daddr, p->t.saddr, 4);
+		ip->check = fw_csum_fold(fw_csum_mem(ip, 20, 0));
+		nt = (void *)ip + 20;
+		sum = fw_csum_mem(&ip->saddr, 8, 0);
+	} else {
+		struct ipv6hdr *ip6 = data + l3_off;
+
+		if ((void *)ip6 + 60 > data_end)
+			return 0;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(20);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = FW_REJECT_TTL;
+		__builtin_memcpy(&ip6->saddr, p->t.daddr, 16);
+		__builtin_memcpy(&ip6->daddr, p->t.saddr, 16);
+		nt = (void *)ip6 + 40;
+		sum = fw_csum_mem(&ip6->saddr, 32, 0);
+	}
+	if ((void *)(nt + 1) > data_end)
+		return 0;
+	__builtin_memset(nt, 0, sizeof(*nt));
+	nt->source = bpf_htons(p->t.dport);
+	nt->dest = bpf_htons(p->t.sport);
+	nt->seq = seq;
+	nt->ack_seq = ack;
+	((__u8 *)nt)[12] = 5 << 4;
+	((__u8 *)nt)[13] = flags;
+	sum = fw_csum_add(sum, bpf_htons(IPPROTO_TCP));
+	sum = fw_csum_add(sum, bpf_htons(20));
+	nt->check = fw_csum_fold(fw_csum_mem(nt, 20, sum));
+
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return 0;
+	return l3_hdr + 20;
+}
+
+/* ICMP (v4) or ICMPv6 port unreachable, quoting the original L3 headers and
+ * the first 8 bytes after them. */
+static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l3_off = p->l3_off, qlen, grow, new_len, sum, zero = 0;
+	struct fw_quote_buf *buf;
+	struct fw_icmphdr *ic;
+	struct ethhdr *eth, *old;
+	int v4 = p->t.family == 4, delta;
+
+	if (l3_off > 22 || p->l4_off < l3_off)
+		return 0;
+	qlen = p->l4_off - l3_off + 8;
+	if (qlen > FW_QUOTE_MAX - 4 || (qlen & 3) || qlen > p->l3_len ||
+	    data + l3_off + qlen > data_end)
+		return 0; /* shorter than header + 8, or an absurd header chain */
+	buf = bpf_map_lookup_elem(&fw_reject_scratch, &zero);
+	if (!buf)
+		return 0;
+	grow = v4 ? 20 + 8 : 40 + 8;
+	if (bpf_xdp_adjust_head(ctx, -(int)grow))
+		return 0;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+
+	/* Move the link-layer header (with up to two VLAN tags) to the new
+	 * start, turned around. */
+	eth = data;
+	old = data + grow;
+	if ((void *)(old + 1) > data_end)
+		return 0;
+	__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
+	eth->h_proto = old->h_proto;
+	if (l3_off >= 18) {
+		if (data + grow + 18 > data_end)
+			return 0;
+		__builtin_memcpy(data + 14, data + grow + 14, 4);
+	}
+	if (l3_off >= 22) {
+		if (data + grow + 22 > data_end)
+			return 0;
+		__builtin_memcpy(data + 18, data + grow + 18, 4);
+	}
+
+	if (v4) {
+		struct iphdr *ip = data + l3_off;
+
+		if ((void *)ip + 28 > data_end)
+			return 0;
+		*(__u16 *)ip = bpf_htons(0x45c0); /* tos: internetwork control */
+		ip->tot_len = bpf_htons(28 + qlen);
+		ip->id = 0;
+		ip->frag_off = 0;
+		ip->ttl = FW_REJECT_TTL;
+		ip->protocol = IPPROTO_ICMP;
+		ip->check = 0;
+		__builtin_memcpy(&ip->saddr, p->t.daddr, 4);
+		__builtin_memcpy(&ip->daddr, p->t.saddr, 4);
+		ip->check = fw_csum_fold(fw_csum_mem(ip, 20, 0));
+		ic = (void *)ip + 20;
+		sum = 0;
+	} else {
+		struct ipv6hdr *ip6 = data + l3_off;
+
+		if ((void *)ip6 + 48 > data_end)
+			return 0;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(8 + qlen);
+		ip6->nexthdr = IPPROTO_ICMPV6;
+		ip6->hop_limit = FW_REJECT_TTL;
+		__builtin_memcpy(&ip6->saddr, p->t.daddr, 16);
+		__builtin_memcpy(&ip6->daddr, p->t.saddr, 16);
+		ic = (void *)ip6 + 40;
+		sum = fw_csum_mem(&ip6->saddr, 32, 0);
+		sum = fw_csum_add(sum, bpf_htons(8 + qlen));
+		sum = fw_csum_add(sum, bpf_htons(IPPROTO_ICMPV6));
+	}
+	if ((void *)(ic + 1) > data_end)
+		return 0;
+	ic->type = v4 ? 3 : 1; /* destination unreachable */
+	ic->code = v4 ? 3 : 4; /* port unreachable */
+	ic->checksum = 0;
+	ic->id = 0;
+	ic->sequence = 0;
+	sum = fw_csum_mem(ic, 8, sum);
+
+	/* The quote sits right after the new headers already. */
+	qlen &= FW_QUOTE_MAX - 4;
+	if (qlen < 8)
+		return 0;
+	if (bpf_xdp_load_bytes(ctx, l3_off + grow, buf->b, qlen))
+		return 0;
+	ic->checksum = fw_csum_fold(fw_csum_mem(buf->b, qlen, sum));
+
+	new_len = l3_off + grow + qlen;
+	delta = (int)new_len - (int)bpf_xdp_get_buff_len(ctx);
+	if (delta > 0)
+		return 0;
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return 0;
+	return grow + qlen;
+}
 
 static __always_inline int fw_reject_xdp(struct xdp_md *ctx, struct fw_pkt *p, int l3)
 {
-	return XDP_DROP;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 sent;
+
+	if (l3)
+		return XDP_DROP; /* TUN: see above */
+	if (!fw_reject_eligible(data, data_end, p))
+		return XDP_DROP;
+	if (!fw_bucket_take(FW_BUCKET_REJECT, bpf_ktime_get_ns(), FW_REJECT_INTERVAL_NS,
+			    FW_REJECT_BURST)) {
+		fw_stat(FW_STAT_REJECT_LIMITED, p->l3_len);
+		return XDP_DROP;
+	}
+	if (p->t.proto == IPPROTO_TCP)
+		sent = fw_reject_tcp(ctx, p);
+	else
+		sent = fw_reject_icmp(ctx, p);
+	if (!sent)
+		return XDP_DROP;
+	fw_stat(FW_STAT_REJECT_SENT, sent);
+	return XDP_TX;
 }
 
 #endif

@@ -66,9 +66,12 @@ struct fw_active {
 };
 
 /* fw_gen_cfg[gen] */
+#define FW_CFG_F_FASTPATH 0x1 /* forward accepted packets with bpf_redirect */
+
 struct fw_gen_cfg {
 	__u8 policy[FW_CHAINS]; /* enum fw_verdict when no rule matches */
-	__u8 pad0[2];
+	__u8 flags;             /* FW_CFG_F_* */
+	__u8 pad0;
 	__u32 catchall[FW_CHAINS]; /* first rule of the chain with no match
 				    * field, or FW_RULE_NONE (kept out of the
 				    * tables so it cannot blow them up) */
@@ -175,6 +178,58 @@ struct fw_tuple {
 	__u8 pad[2];
 };
 
+/* Connection tracking (bpf/lib/ct.h, read by `fwctl conntrack`).
+ *
+ * fw_ct is an LRU hash keyed by struct fw_tuple, with two entries per
+ * connection, as Linux conntrack has two tuplehashes: the MASTER keyed by
+ * the original tuple (what the first packet looked like) holds the state;
+ * the ALIAS keyed by the reply tuple (what replies look like) points back at
+ * the master. Both carry the other direction's tuple in `other`, so a
+ * packet of either direction finds both tuples with its first lookup (what
+ * NAT needs to rewrite it); only the alias needs a second lookup, for the
+ * state. The reply tuple is stored, never recomputed: NAT makes it differ
+ * from the inverted original.
+ *
+ * Keys: ports in host byte order; TCP, UDP, SCTP: the ports; ICMP/ICMPv6
+ * echo: sport = identifier, dport = ICMP type (request in the original,
+ * reply in the reply tuple, so a request never matches the reply key); all
+ * other protocols: ports 0 (one entry per address pair and protocol). */
+#define FW_CT_MAX_ENTRIES 262144 /* map entries = 131072 connections */
+
+enum fw_ct_dir {
+	FW_CT_DIR_ORIG = 0,  /* key is the original tuple: the master */
+	FW_CT_DIR_REPLY = 1, /* key is the reply tuple: an alias */
+};
+
+enum fw_ct_state {
+	FW_CT_S_NONE = 0,        /* non-TCP: see FW_CT_F_SEEN_REPLY */
+	FW_CT_S_SYN_SENT,
+	FW_CT_S_SYN_RECV,
+	FW_CT_S_ESTABLISHED,
+	FW_CT_S_FIN_WAIT,        /* one side sent FIN */
+	FW_CT_S_TIME_WAIT,       /* both sides sent FIN */
+	FW_CT_S_CLOSE,           /* RST seen */
+	FW_CT_S_MAX,
+};
+
+#define FW_CT_F_SEEN_REPLY 0x01 /* a packet of the reply direction was seen */
+#define FW_CT_F_FIN_ORIG 0x02
+#define FW_CT_F_FIN_REPLY 0x04
+#define FW_CT_F_LOCAL 0x08      /* created on egress: this host opened it */
+
+struct fw_ct_entry {
+	struct fw_tuple other; /* master: the reply tuple; alias: the original
+				* tuple (= the master's key) */
+	__u32 expires;   /* master: CLOCK_BOOTTIME second after which the
+			  * entry is dead (bpf_ktime_get_boot_ns() / 1e9) */
+	__u8 dir;        /* enum fw_ct_dir */
+	__u8 state;      /* master: enum fw_ct_state */
+	__u8 flags;      /* master: FW_CT_F_* */
+	__u8 pad;
+	__u32 ifindex;   /* interface of the packet that created it */
+	__u32 reserved;  /* room for NAT (zero) */
+};
+
 /* Log events (ringbuf fw_log_rb), read by `fwctl log`. */
 struct fw_log_event {
 	__u64 ktime_ns; /* bpf_ktime_get_ns; user space maps it to wall time */
@@ -201,6 +256,7 @@ static_assert(sizeof(struct fw_combine_key) == 12, "fw_combine_key");
 static_assert(sizeof(struct fw_rule) == 16, "fw_rule");
 static_assert(sizeof(struct fw_tuple) == 40, "fw_tuple");
 static_assert(sizeof(struct fw_log_event) == 64, "fw_log_event");
+static_assert(sizeof(struct fw_ct_entry) == 56, "fw_ct_entry");
 #endif
 
 #endif /* FW_ABI_H */

@@ -176,7 +176,8 @@ TEST_CASE("re-apply keeps the counters of unchanged rules")
 	h.apply(v1);
 	h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 9, 1), "vlan2");
 	h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 9, 2), "vlan2");
-	h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 9, 2), "vlan2");
+	// Another flow: a second packet of the first is the connection table's.
+	h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 10, 2), "vlan2");
 	h.apply(v2);
 	CHECK(h.rule("input", 1).packets == 0); // a new rule starts at zero
 	CHECK(h.rule("input", 2).packets == 2); // an unchanged rule keeps its count
