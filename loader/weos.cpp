@@ -479,7 +479,7 @@ private:
 			throw CmdError{t.pos, quote("abort") + " throws the session's changes away; remove it together "
 							       "with the commands it cancels"};
 		} else if (w == "input" || w == "forward" || w == "policy" || w == "nat" || w == "port-forward" ||
-			   w == "log" || w == "interfaces") {
+			   w == "log" || w == "interfaces" || w == "fastpath") {
 			if (ctx_ != Ctx::firewall && ctx_ != Ctx::unframed)
 				throw CmdError{t.pos, quote(w) + " is a command of the " + quote("ip firewall") +
 							      " context (fw:/config/ip/firewall/#>): enter it with " +
@@ -487,7 +487,7 @@ private:
 			firewall_command(lx, t);
 		} else {
 			throw CmdError{t.pos, quote(w) + " is not a command fwctl imports; expected input, forward, "
-							  "policy, nat, port-forward, log, interfaces, or configure, ip "
+							  "policy, nat, port-forward, log, interfaces, fastpath, or configure, ip "
 							  "firewall, end, leave (show, copy, ping and traceroute are skipped)"};
 		}
 	}
@@ -505,7 +505,10 @@ private:
 			port_forward(lx, t);
 		else if (w == "log")
 			log(lx, t);
-		else
+		else if (w == "fastpath") {
+			expect_end(lx, w);
+			rs_.fastpath = true;
+		} else
 			interfaces(lx);
 	}
 
@@ -750,6 +753,8 @@ std::string weos_export(const Ruleset &r)
 			o << ' ' << weos_word(i);
 		o << '\n';
 	}
+	if (r.fastpath)
+		o << "fastpath\n";
 	o << "input policy " << action_word(r.policy_input) << '\n';
 	o << "forward policy " << action_word(r.policy_forward) << '\n';
 	if (r.log_set || r.log != LogConfig{}) {

@@ -354,9 +354,10 @@ TEST_SUITE("weos import: syntax")
 		CHECK(f.comment == "web");
 	}
 
-	TEST_CASE("log limit and burst; interfaces")
+	TEST_CASE("log limit and burst; interfaces; fastpath")
 	{
-		Ruleset r = import_ok("log limit 5/second burst 20\ninterfaces vlan1 vlan2\ninterfaces vlan3\n");
+		Ruleset r = import_ok("log limit 5/second burst 20\ninterfaces vlan1 vlan2\ninterfaces vlan3\nfastpath\n");
+		CHECK(r.fastpath);
 		CHECK(r.log_set);
 		CHECK(r.log.rate == 5);
 		CHECK(r.log.unit == "second");
@@ -544,6 +545,7 @@ TEST_SUITE("weos export")
 	{
 		Ruleset r;
 		r.interfaces = std::vector<std::string>{"vlan1", "vlan2"};
+		r.fastpath = true;
 		r.policy_input = Action::drop;
 		r.log_set = true;
 		r.log.rate = 7;
