@@ -16,6 +16,7 @@
 #include "lib/ct.h"
 #include "lib/log.h"
 #include "lib/reject.h"
+#include "lib/fastpath.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -151,8 +152,11 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	if (verdict == FW_VERDICT_ACCEPT)
+	if (verdict == FW_VERDICT_ACCEPT) {
 		fw_ct_create(&p, in_ifindex, out_ifindex);
+		if (!l3 && chain == FW_CHAIN_FORWARD)
+			return fw_fastpath(ctx, cfg, &p, in_ifindex);
+	}
 	return fw_xdp_action(ctx, &p, verdict, l3);
 
 ct_accept:
@@ -163,7 +167,7 @@ ct_accept:
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	return XDP_PASS;
+	return l3 ? XDP_PASS : fw_fastpath(ctx, cfg, &p, in_ifindex);
 }
 
 SEC("xdp")
