@@ -26,5 +26,6 @@ void register_confirm_commands(CLI::App &app, Context &ctx); // confirm confirm-
 void register_conntrack_commands(CLI::App &app, Context &ctx); // conntrack [flush]
 void register_log_commands(CLI::App &app, Context &ctx);     // log
 void register_watch_command(CLI::App &app, Context &ctx);    // watch
+void register_weos_commands(CLI::App &app, Context &ctx);    // import weos, export weos
 
 } // namespace fw::cli
