@@ -20,6 +20,7 @@
 #include "lib/ct.h"
 #include "lib/log.h"
 #include "lib/reject.h"
+#include "lib/fastpath.h"
 #include "lib/nat.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
@@ -181,9 +182,12 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	if (verdict == FW_VERDICT_ACCEPT &&
-	    fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex))
-		return XDP_DROP; /* masquerade without a free port */
+	if (verdict == FW_VERDICT_ACCEPT) {
+		if (fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex))
+			return XDP_DROP; /* masquerade without a free port */
+		if (!l3 && chain == FW_CHAIN_FORWARD)
+			return fw_fastpath(ctx, cfg, &p, in_ifindex);
+	}
 	return fw_xdp_action(ctx, &p, verdict, l3);
 
 ct_accept:
@@ -194,7 +198,7 @@ ct_accept:
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	return XDP_PASS;
+	return l3 ? XDP_PASS : fw_fastpath(ctx, cfg, &p, in_ifindex);
 }
 
 SEC("xdp")

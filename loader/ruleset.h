@@ -88,6 +88,9 @@ struct Ruleset {
 	std::vector<Rule> input, forward;
 	std::vector<NatRule> nat;
 	std::vector<PortForward> port_forward;
+	// fwctl extension: forward accepted packets with bpf_redirect from XDP
+	// (see README, "Fast path"). Off by default.
+	bool fastpath = false;
 	bool operator==(const Ruleset &) const = default;
 
 	const std::vector<Rule> &rules(Chain c) const { return c == Chain::input ? input : forward; }

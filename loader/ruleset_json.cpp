@@ -219,6 +219,8 @@ ojson ruleset_to_ordered_json(const Ruleset &r)
 	j["version"] = 1;
 	if (r.interfaces)
 		j["interfaces"] = *r.interfaces;
+	if (r.fastpath)
+		j["fastpath"] = true;
 	j["policy"] = {{"input", action_name(r.policy_input)}, {"forward", action_name(r.policy_forward)}};
 	// A ruleset built in code may have a non-default log config without
 	// log_set; print it rather than lose it.

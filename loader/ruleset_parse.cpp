@@ -133,7 +133,7 @@ std::string join(const std::vector<std::string> &v, const char *sep = ", ")
 	return s;
 }
 
-const std::vector<std::string> top_keys = {"version", "interfaces", "policy", "log", "input", "forward", "nat", "port-forward"};
+const std::vector<std::string> top_keys = {"version", "interfaces", "policy", "log", "input", "forward", "nat", "port-forward", "fastpath"};
 const std::vector<std::string> rule_keys = {"action", "in", "out", "saddr", "daddr", "proto", "sport", "dport", "log", "comment"};
 const std::vector<std::string> nat_keys = {"out", "saddr", "exempt", "to"};
 const std::vector<std::string> pf_keys = {"in", "proto", "dport", "daddr", "to-daddr", "to-dport", "comment"};
@@ -717,6 +717,8 @@ public:
 				nats(v, p, r.nat);
 			else if (k == "port-forward")
 				port_forwards(v, p, r.port_forward);
+			else if (k == "fastpath")
+				r.fastpath = boolean(v, p).value_or(false);
 		}
 	}
 

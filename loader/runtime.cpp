@@ -30,6 +30,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/netlink.h>
+#include <linux/xfrm.h>
 #include <zlib.h>
 
 #include "classifier.h"
@@ -104,6 +106,47 @@ bool veth_without_xdp_peer(const std::string &ifname, uint32_t ifindex)
 	if (bpf_xdp_query((int)ifindex, 0, &q) != 0)
 		return false;
 	return !(q.feature_flags & NETDEV_XDP_ACT_NDO_XMIT);
+}
+
+// Whether a redirected XDP frame can leave by this device: its driver
+// transmits XDP frames (for a veth: its peer can take them), and it is an
+// Ethernet device (a TUN device would hand the frame to its daemon).
+bool xdp_redirect_target(const std::string &ifname, uint32_t ifindex)
+{
+	if (is_l3_device(ifname))
+		return false;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	return bpf_xdp_query((int)ifindex, 0, &q) == 0 && (q.feature_flags & NETDEV_XDP_ACT_NDO_XMIT);
+}
+
+// Kernel IPsec (XFRM) policies decide in the stack what gets encrypted; a
+// packet redirected from XDP would skip them. True when any exists.
+bool xfrm_policies_present()
+{
+	Fd s(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_XFRM));
+	if (s.fd < 0)
+		return false; // no XFRM in this kernel
+	struct {
+		struct nlmsghdr nh;
+		struct xfrm_userpolicy_id id;
+	} req{};
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = XFRM_MSG_GETPOLICY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	if (send(s.fd, &req, sizeof(req), 0) < 0)
+		return false;
+	char buf[8192];
+	for (;;) {
+		ssize_t n = recv(s.fd, buf, sizeof buf, 0);
+		if (n <= 0)
+			return false;
+		for (auto *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == XFRM_MSG_NEWPOLICY)
+				return true;
+			if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
+				return false;
+		}
+	}
 }
 
 std::string elf_hash()
@@ -690,6 +733,9 @@ void Runtime::apply(const Ruleset &rs)
 		throw InputError(e.what());
 	}
 	phase("compile");
+	if (rs.fastpath && xfrm_policies_present())
+		throw InputError("\"fastpath\": true cannot be used while kernel IPsec (XFRM) policies exist: "
+				 "redirected packets would skip them. Remove \"fastpath\" or the policies");
 
 	bool fresh_load = !loaded();
 	std::optional<AppliedState> old;
@@ -844,6 +890,7 @@ void Runtime::apply(const Ruleset &rs)
 	write_nat(fd("fw_nat"), fd("fw_pf"), gen, rs, st);
 	cfg.nat_count = (uint32_t)rs.nat.size();
 	cfg.pf_count = (uint32_t)rs.port_forward.size();
+	cfg.flags = rs.fastpath ? FW_CFG_F_FASTPATH : 0;
 	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
 	phase("rules, counters, config");
 	write_meta(gen, st);
@@ -867,6 +914,18 @@ void Runtime::apply(const Ruleset &rs)
 	}
 
 	phase("switch and attach");
+
+	// Where the fast path may send packets (only read when "fastpath").
+	{
+		int f = fd("fw_fast_out");
+		for (auto &k : map_keys<uint32_t>(f))
+			bpf_map_delete_elem(f, &k);
+		uint32_t one = 1;
+		if (rs.fastpath)
+			for (auto &[name, idx] : targets)
+				if (xdp_redirect_target(name, idx))
+					map_update(f, &idx, &one, "fast path interfaces");
+	}
 
 	// 5. Interfaces that left the selection.
 	std::set<uint32_t> wanted;

@@ -10,6 +10,40 @@
  * routed is `forward` with the egress interface. A host with forwarding
  * disabled gets FWD_DISABLED for every packet: it can only deliver
  * locally (the stack drops the rest), so that is `input` too. */
+/* Broadcast and multicast destinations: always `input`. */
+static __always_inline int fw_is_multi_dest(const struct fw_pkt *p)
+{
+	if (p->t.family == 4) {
+		__u32 d;
+		__builtin_memcpy(&d, p->t.daddr, 4);
+		return d == 0xffffffff || (d & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000);
+	}
+	return p->t.daddr[0] == 0xff;
+}
+
+/* The packet's route, as the stack would look it up. */
+static __always_inline int fw_fib_lookup(void *ctx, const struct fw_pkt *p, __u32 in_ifindex,
+					 struct bpf_fib_lookup *f)
+{
+	if (p->t.family == 4) {
+		f->family = AF_INET;
+		__builtin_memcpy(&f->ipv4_src, p->t.saddr, 4);
+		__builtin_memcpy(&f->ipv4_dst, p->t.daddr, 4);
+	} else {
+		f->family = AF_INET6;
+		__builtin_memcpy(f->ipv6_src, p->t.saddr, 16);
+		__builtin_memcpy(f->ipv6_dst, p->t.daddr, 16);
+	}
+	f->l4_protocol = p->t.proto;
+	if (p->has_ports) {
+		f->sport = bpf_htons(p->t.sport);
+		f->dport = bpf_htons(p->t.dport);
+	}
+	f->tot_len = p->l3_len;
+	f->ifindex = in_ifindex;
+	return bpf_fib_lookup(ctx, f, sizeof(*f), 0);
+}
+
 static __always_inline __u8 fw_select_chain(void *ctx, const struct fw_pkt *p, __u32 in_ifindex,
 					    __u32 *out_ifindex)
 {
@@ -17,29 +51,9 @@ static __always_inline __u8 fw_select_chain(void *ctx, const struct fw_pkt *p, _
 	int rc;
 
 	*out_ifindex = 0;
-	if (p->t.family == 4) {
-		__u32 d;
-		__builtin_memcpy(&d, p->t.daddr, 4);
-		if (d == 0xffffffff || (d & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000))
-			return FW_CHAIN_INPUT;
-		f.family = AF_INET;
-		__builtin_memcpy(&f.ipv4_src, p->t.saddr, 4);
-		__builtin_memcpy(&f.ipv4_dst, p->t.daddr, 4);
-	} else {
-		if (p->t.daddr[0] == 0xff)
-			return FW_CHAIN_INPUT;
-		f.family = AF_INET6;
-		__builtin_memcpy(f.ipv6_src, p->t.saddr, 16);
-		__builtin_memcpy(f.ipv6_dst, p->t.daddr, 16);
-	}
-	f.l4_protocol = p->t.proto;
-	if (p->has_ports) {
-		f.sport = bpf_htons(p->t.sport);
-		f.dport = bpf_htons(p->t.dport);
-	}
-	f.tot_len = p->l3_len;
-	f.ifindex = in_ifindex;
-	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
+	if (fw_is_multi_dest(p))
+		return FW_CHAIN_INPUT;
+	rc = fw_fib_lookup(ctx, p, in_ifindex, &f);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 	case BPF_FIB_LKUP_RET_NO_NEIGH:

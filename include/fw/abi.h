@@ -66,9 +66,12 @@ struct fw_active {
 };
 
 /* fw_gen_cfg[gen] */
+#define FW_CFG_F_FASTPATH 0x1 /* forward accepted packets with bpf_redirect */
+
 struct fw_gen_cfg {
 	__u8 policy[FW_CHAINS]; /* enum fw_verdict when no rule matches */
-	__u8 pad0[2];
+	__u8 flags;             /* FW_CFG_F_* */
+	__u8 pad0;
 	__u32 catchall[FW_CHAINS]; /* first rule of the chain with no match
 				    * field, or FW_RULE_NONE (kept out of the
 				    * tables so it cannot blow them up) */

@@ -32,6 +32,15 @@ Ruleset load_ruleset_file(const std::string &path)
 
 namespace {
 
+// The applied ruleset in the spec's key order (the stored JSON is sorted).
+std::string applied_text(const AppliedState &st)
+{
+	CheckResult c = ruleset_check_json(st.ruleset, [](const std::string &) { return true; });
+	if (!c.ruleset)
+		return st.ruleset.dump(2);
+	return ruleset_to_ordered_json(*c.ruleset).dump(2);
+}
+
 void require_root()
 {
 	if (geteuid() != 0)
@@ -80,7 +89,7 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 		auto st = rt.applied();
 		if (!st)
 			throw SystemError("nothing is applied at " + ctx.pin_dir);
-		std::cout << st->ruleset.dump(2) << "\n";
+		std::cout << applied_text(*st) << "\n";
 	});
 
 	auto *save = app.add_subcommand("save", "write the applied ruleset to the start-up file");
@@ -99,7 +108,7 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 			std::ofstream f(tmp);
 			if (!f)
 				throw SystemError("cannot write " + tmp);
-			f << st->ruleset.dump(2) << "\n";
+			f << applied_text(*st) << "\n";
 			if (!f.flush())
 				throw SystemError("cannot write " + tmp);
 		}

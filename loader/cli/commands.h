@@ -25,5 +25,6 @@ void register_stats_commands(CLI::App &app, Context &ctx);   // stats status
 void register_conntrack_commands(CLI::App &app, Context &ctx); // conntrack [flush]
 void register_log_commands(CLI::App &app, Context &ctx);     // log
 void register_watch_command(CLI::App &app, Context &ctx);    // watch
+void register_weos_commands(CLI::App &app, Context &ctx);    // import weos, export weos
 
 } // namespace fw::cli

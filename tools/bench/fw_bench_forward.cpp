@@ -53,6 +53,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_count.skel.h"
+#include <linux/if_link.h>
 #include "bench_gen.skel.h"
 
 using json = nlohmann::json;
@@ -360,9 +361,24 @@ public:
 			bench_count::destroy(skel_);
 			throw std::runtime_error(std::string("attaching the sink to d0: ") + strerror(e));
 		}
+		// An XDP program on s0 lets f0 (its peer, the firewall's ingress)
+		// run XDP natively, as on a real NIC: a veth whose peer has no XDP
+		// cannot transmit XDP frames, so fwctl would attach in generic mode.
+		struct bpf_insn pass[] = {
+			{BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, XDP_PASS},
+			{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+		};
+		pass_prog_ = bpf_prog_load(BPF_PROG_TYPE_XDP, "s0_pass", "GPL", pass, 2, nullptr);
+		NetnsEnter in_src(Topology::path(t.src));
+		s0_ = (int)if_nametoindex("s0");
+		if (pass_prog_ >= 0 && s0_ > 0)
+			bpf_xdp_attach(s0_, pass_prog_, XDP_FLAGS_DRV_MODE, nullptr);
 	}
 	~Sink()
 	{
+		if (pass_prog_ >= 0) {
+			close(pass_prog_); // the namespace (and s0) go with the topology
+		}
 		bpf_link__destroy(link_);
 		bench_count::destroy(skel_);
 	}
@@ -373,6 +389,7 @@ public:
 private:
 	bench_count *skel_ = nullptr;
 	bpf_link *link_ = nullptr;
+	int pass_prog_ = -1, s0_ = 0;
 };
 
 class Generator {
@@ -610,16 +627,19 @@ std::string nft_ct_masq()
 }
 
 // The same rules as nft_linear, in fwctl's rules.json format.
-json fwctl_rules(int n, bool drop)
+json fwctl_rules(int n, bool drop, bool fast = false)
 {
 	json rules = json::array();
 	for (int i = 0; i < n - 1; i++)
 		rules.push_back({{"action", "drop"}, {"proto", "udp"}, {"dport", OTHER_PORT0 + i}});
 	rules.push_back({{"action", drop ? "drop" : "accept"}, {"proto", "udp"}, {"dport", DPORT}});
-	return {{"version", 1},
+	json doc = {{"version", 1},
 		{"interfaces", {"f0", "f1"}},
 		{"policy", {{"input", "accept"}, {"forward", drop ? "accept" : "drop"}}},
 		{"forward", rules}};
+	if (fast)
+		doc["fastpath"] = true;
+	return doc;
 }
 
 double median(std::vector<double> v)
@@ -805,9 +825,9 @@ int main(int argc, char **argv)
 		auto fwctl_cmd = [&](const std::string &args) {
 			return tmo + topo.in(topo.fw, sh_quote(fwctl) + " --pin-dir " + sh_quote(pin_dir) + " " + args);
 		};
-		auto fwctl_apply = [&](int n, bool drop) -> CounterFn {
+		auto fwctl_apply = [&](int n, bool drop, bool fast = false) -> CounterFn {
 			std::string f = workdir + "/rules.json";
-			write_file(f, fwctl_rules(n, drop).dump(1) + "\n");
+			write_file(f, fwctl_rules(n, drop, fast).dump(1) + "\n");
 			sh_ok(fwctl_cmd("apply " + sh_quote(f)));
 			if (!drop)
 				return {};
@@ -858,6 +878,9 @@ int main(int argc, char **argv)
 			variants.push_back({"fwctl", true, false,
 					    "fwctl (hook): the nft-linear rules as rules.json, forward policy drop",
 					    [&](int n) { return fwctl_apply(n, false); }, fwctl_down});
+			variants.push_back({"fwctl-fast", true, false,
+					    "fwctl (hook): as fwctl, with \"fastpath\": true (XDP bpf_redirect)",
+					    [&](int n) { return fwctl_apply(n, false, true); }, fwctl_down});
 			variants.push_back({"fwctl-drop", true, true,
 					    "fwctl (hook): the nft-linear-drop rules; rate = the last rule's counter "
 					    "from `fwctl stats --json`, else the generator's rate",
