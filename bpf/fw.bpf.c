@@ -60,7 +60,10 @@ static __always_inline struct fw_frag_key fw_frag_key_of_tuple(const struct fw_p
 	__builtin_memcpy(k.saddr, t->saddr, 16);
 	__builtin_memcpy(k.daddr, t->daddr, 16);
 	k.id = p->frag_id;
-	k.proto = t->proto;
+	/* IPv6 reassembles by (src, dst, id) (RFC 8200): a later fragment's
+	 * next header is the first header after the fragment header, not the
+	 * upper-layer protocol the first fragment was judged by. */
+	k.proto = t->family == 4 ? t->proto : 0;
 	k.family = t->family;
 	return k;
 }

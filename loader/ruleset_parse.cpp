@@ -838,6 +838,26 @@ CheckResult ruleset_check(const std::string &text, const InterfaceExists &exists
 		CheckResult res;
 		res.errors.push_back(std::move(ce));
 		return res;
+	} catch (const ojson::out_of_range &e) {
+		// A number no double holds (406: "number overflow parsing 'N'"),
+		// found by the fuzzer: bad input, not a crash. nlohmann gives no
+		// position; find the number's text.
+		std::string m = e.what(), num;
+		auto q = m.find('\'');
+		if (q != std::string::npos)
+			num = m.substr(q + 1, m.rfind('\'') - q - 1);
+		size_t idx = num.empty() ? std::string::npos : text.find(num);
+		CheckError ce;
+		if (idx == std::string::npos)
+			idx = 0;
+		ce.line = 1 + int(std::count(text.begin(), text.begin() + idx, '\n'));
+		size_t nl = idx == 0 ? std::string::npos : text.rfind('\n', idx - 1);
+		ce.column = int(idx - (nl == std::string::npos ? 0 : nl + 1)) + 1;
+		ce.message = "not valid JSON: the number " + (num.empty() ? std::string("here") : num) +
+			     " is too large";
+		CheckResult res;
+		res.errors.push_back(std::move(ce));
+		return res;
 	}
 	return check_ordered(doc, exists, std::move(dup.errors));
 }

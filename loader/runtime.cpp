@@ -20,6 +20,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <set>
+#include <csignal>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -283,6 +284,29 @@ std::string errno_message(const std::string &what, int err)
 	return m;
 }
 
+std::string ruleset_hash(const Ruleset &rs)
+{
+	return hash_hex(ruleset_to_json(rs).dump());
+}
+
+void fault_point(const char *point)
+{
+	static const char *spec = getenv("FWCTL_TEST_FAULT");
+	if (!spec || !*spec)
+		return;
+	std::string s = spec;
+	bool kill = s.rfind("kill:", 0) == 0;
+	if (kill)
+		s = s.substr(5);
+	if (s != point)
+		return;
+	if (kill)
+		raise(SIGKILL);
+	if (s == "write") // as the kernel says it when a map is full
+		throw SystemError(errno_message("writing classifier combinations (FWCTL_TEST_FAULT=write)", E2BIG));
+	throw SystemError(std::string("injected fault at \"") + point + "\" (FWCTL_TEST_FAULT)");
+}
+
 uint64_t realtime_ns()
 {
 	return (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -370,6 +394,10 @@ void Runtime::prepare(bool create)
 {
 	struct stat st {};
 	if (stat(pin_dir_.c_str(), &st) != 0) {
+		// Only a pin dir that does not exist means "nothing applied"; one
+		// we may not look at must not pass for empty.
+		if (errno != ENOENT)
+			throw SystemError(errno_message("cannot inspect pin dir " + pin_dir_, errno));
 		if (!create)
 			return; // nothing there: nothing applied
 		// Create the missing components, each on whatever fs holds it.
@@ -468,6 +496,7 @@ void Runtime::load_fresh()
 			throw SystemError(errno_message("cannot pin map " + std::string(bpf_map__name(m)), e));
 		}
 	}
+	fault_point("pin"); // maps pinned, programs not yet
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, skel->obj)
 	{
@@ -714,7 +743,7 @@ struct PhaseTimer {
 
 } // namespace
 
-void Runtime::apply(const Ruleset &rs)
+void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 {
 	auto t0 = std::chrono::steady_clock::now();
 	PhaseTimer phase;
@@ -732,6 +761,7 @@ void Runtime::apply(const Ruleset &rs)
 	} catch (const CompileError &e) {
 		throw InputError(e.what());
 	}
+	fault_point("compile");
 	phase("compile");
 	if (rs.fastpath && xfrm_policies_present())
 		throw InputError("\"fastpath\": true cannot be used while kernel IPsec (XFRM) policies exist: "
@@ -753,6 +783,7 @@ void Runtime::apply(const Ruleset &rs)
 	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
 		throw SystemError(errno_message("cannot read fw_active", errno));
 	uint32_t gen = act.valid ? (act.gen ^ 1) : 1;
+	fault_point("load");
 	phase(fresh_load ? "load and pin" : "open pins");
 
 	// 1. Empty the inactive generation's hash and trie entries.
@@ -778,6 +809,7 @@ void Runtime::apply(const Ruleset &rs)
 		}
 	}
 
+	fault_point("empty");
 	phase("empty inactive generation");
 
 	// 2. Write the new tables into it.
@@ -798,6 +830,7 @@ void Runtime::apply(const Ruleset &rs)
 			memcpy(k.addr, e.addr.data(), 16);
 			map_update(f, &k, &e.cls, "address classes");
 		}
+		fault_point("write");
 		f = fd("fw_cls_combine");
 		std::vector<fw_combine_key> keys;
 		std::vector<uint32_t> vals;
@@ -836,6 +869,7 @@ void Runtime::apply(const Ruleset &rs)
 	st.applied_ns = realtime_ns();
 	st.applied_at = iso_time_utc(st.applied_ns);
 	st.elf_hash = elf_hash();
+	st.extra = extra.is_object() ? extra : nlohmann::json::object();
 	SlotAllocator slots;
 	if (old) {
 		auto add = [&](const char *kind, const char *key, const std::vector<uint32_t> &s) {
@@ -892,8 +926,10 @@ void Runtime::apply(const Ruleset &rs)
 	cfg.pf_count = (uint32_t)rs.port_forward.size();
 	cfg.flags = rs.fastpath ? FW_CFG_F_FASTPATH : 0;
 	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
+	fault_point("rules");
 	phase("rules, counters, config");
 	write_meta(gen, st);
+	fault_point("meta");
 	phase("applied state");
 
 	// 4. Switch: one array write; every attached program reads the new
@@ -903,8 +939,10 @@ void Runtime::apply(const Ruleset &rs)
 	struct fw_active next {gen, 1};
 	map_update(fd("fw_active"), &zero, &next, "fw_active");
 	try {
+		fault_point("flip");
 		for (auto &[name, idx] : targets)
 			attach(idx, name);
+		fault_point("attach");
 	} catch (...) {
 		if (fresh_load)
 			remove_all_pins();

@@ -64,8 +64,10 @@ public:
 
 	// Compiles and installs the ruleset; loads and attaches as needed.
 	// Throws InputError/SystemError; on any throw the previously applied
-	// ruleset is still the one packets see.
-	void apply(const Ruleset &rs);
+	// ruleset is still the one packets see. `extra` goes into the applied
+	// state as it is (e.g. a pending `--confirm`), switched atomically
+	// with the ruleset.
+	void apply(const Ruleset &rs, const nlohmann::json &extra = nlohmann::json::object());
 
 	// Detaches everything and removes the pins. Idempotent.
 	void down();
@@ -110,5 +112,13 @@ std::string iso_time_utc(uint64_t realtime_ns);
 uint64_t realtime_ns();
 std::string hash_hex(const std::string &text);
 // sha-less content hash: 64-bit FNV-1a, hex.
+
+// The hash `apply` records for a ruleset (of its canonical JSON).
+std::string ruleset_hash(const Ruleset &rs);
+
+// Test hook: FWCTL_TEST_FAULT=POINT makes apply throw a SystemError at that
+// point, FWCTL_TEST_FAULT=kill:POINT makes the process SIGKILL itself there
+// (docs/reliability.md lists the points). Unset: does nothing.
+void fault_point(const char *point);
 
 } // namespace fw

@@ -186,11 +186,18 @@ static __always_inline int fw_parse_ipv6(void *data, void *data_end, struct fw_p
 			next = fh->nexthdr;
 			fo = bpf_ntohs(fh->frag_off);
 			p->frag_id = bpf_ntohl(fh->identification);
-			if (fo & 0xfff8)
-				p->frag = FW_FRAG_LATER;
-			else if (fo & 1)
-				p->frag = FW_FRAG_FIRST;
 			off += 8;
+			if (fo & 0xfff8) {
+				/* A later fragment: what follows is payload, not
+				 * headers to walk (the rest of the chain is in the
+				 * first fragment). */
+				p->frag = FW_FRAG_LATER;
+				p->t.proto = next;
+				p->l4_off = off;
+				return fw_parse_l4(data, data_end, p);
+			}
+			if (fo & 1)
+				p->frag = FW_FRAG_FIRST;
 			continue;
 		}
 		default:

@@ -3,7 +3,10 @@
 #include <iostream>
 #include <sstream>
 #include <net/if.h>
+#include <csignal>
 #include <unistd.h>
+
+#include "confirm.h"
 
 #include "classifier.h"
 #include "commands.h"
@@ -52,6 +55,7 @@ void require_root()
 void register_ruleset_commands(CLI::App &app, Context &ctx)
 {
 	static std::string file, save_file = "/etc/fwctl/rules.json";
+	static unsigned confirm_secs = 0;
 
 	auto *check = app.add_subcommand("check", "check and compile FILE; touch nothing in the kernel");
 	check->add_option("FILE", file, "rules.json (- for stdin)")->required();
@@ -70,16 +74,37 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 
 	auto *apply = app.add_subcommand("apply", "check FILE, compile it and switch to it atomically");
 	apply->add_option("FILE", file, "rules.json (- for stdin)")->required();
+	apply->add_option("--confirm", confirm_secs,
+			  "roll back unless `fwctl confirm` runs within SECONDS")
+		->check(CLI::Range(1u, 86400u));
 	apply->callback([&ctx] {
 		Ruleset rs = load_ruleset_file(file);
 		require_root();
 		Runtime rt(ctx.pin_dir);
 		rt.prepare(true);
-		rt.apply(rs);
+		nlohmann::json extra = nlohmann::json::object();
+		std::optional<PendingConfirm> pc;
+		if (confirm_secs) {
+			// The waiter starts before the switch: if this process dies
+			// right after it, the rollback still happens.
+			pc = confirm_prepare(rt.applied(), rs, confirm_secs);
+			pc->waiter_pid = confirm_spawn_waiter(ctx.pin_dir, *pc);
+			extra["confirm"] = pc->to_json();
+		}
+		try {
+			rt.apply(rs, extra);
+		} catch (...) {
+			if (pc)
+				kill(pc->waiter_pid, SIGTERM); // ours, and it has nothing to guard
+			throw;
+		}
 		auto st = rt.applied();
 		std::cout << "applied " << (st ? st->hash : "") << " (" << rs.input.size() << " input, "
 			  << rs.forward.size() << " forward rules) in "
 			  << rt.apply_duration_ns() / 1000000.0 << " ms\n";
+		if (pc)
+			std::cout << "rolls back to " << (pc->previous.is_null() ? "no firewall" : pc->previous_hash)
+				  << " at " << pc->deadline_at << " unless `fwctl confirm` runs first\n";
 	});
 
 	auto *show = app.add_subcommand("show", "print the applied ruleset as JSON");

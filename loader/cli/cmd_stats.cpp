@@ -3,7 +3,10 @@
 #include <iostream>
 #include <set>
 
+#include <csignal>
+
 #include "commands.h"
+#include "confirm.h"
 
 namespace fw::cli {
 
@@ -157,6 +160,17 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		if (st) {
 			s["hash"] = st->hash;
 			s["applied_at"] = st->applied_at;
+			if (auto pc = PendingConfirm::from_state(*st)) {
+				int64_t left = (int64_t)(pc->deadline_mono_ns - monotonic_ns()) / 1000000000;
+				s["confirm"] = {{"pending", true},
+						{"deadline_at", pc->deadline_at},
+						{"seconds_left", left > 0 ? left : 0},
+						{"rolls_back_to", pc->previous.is_null() ? "" : pc->previous_hash},
+						{"waiter_pid", pc->waiter_pid},
+						{"waiter_alive", pc->waiter_pid > 0 && kill(pc->waiter_pid, 0) == 0}};
+			}
+			if (st->extra.contains("reverted"))
+				s["reverted"] = st->extra["reverted"];
 		}
 		json att = json::array();
 		std::set<std::string> covered;
@@ -193,6 +207,13 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 			return;
 		}
 		std::cout << "ruleset " << st->hash << " applied " << st->applied_at << "\n";
+		if (s.contains("confirm"))
+			std::cout << "  UNCONFIRMED: rolls back at " << s["confirm"]["deadline_at"].get<std::string>()
+				  << " unless `fwctl confirm` runs"
+				  << (s["confirm"]["waiter_alive"].get<bool>() ? ""
+									   : " (its waiter is gone: `fwctl confirm` "
+									     "after the deadline rolls back)")
+				  << "\n";
 		for (auto &a : att)
 			std::cout << "  " << std::left << std::setw(16) << a["interface"].get<std::string>()
 				  << std::setw(10) << a["hook"].get<std::string>() << std::setw(8)

@@ -22,6 +22,7 @@ Ruleset load_ruleset_file(const std::string &path);
 
 void register_ruleset_commands(CLI::App &app, Context &ctx); // apply check show save down
 void register_stats_commands(CLI::App &app, Context &ctx);   // stats status
+void register_confirm_commands(CLI::App &app, Context &ctx); // confirm confirm-timeout
 void register_conntrack_commands(CLI::App &app, Context &ctx); // conntrack [flush]
 void register_log_commands(CLI::App &app, Context &ctx);     // log
 void register_watch_command(CLI::App &app, Context &ctx);    // watch

@@ -1,0 +1,161 @@
+// The pending-confirmation record and its waiter (see confirm.h).
+#include "confirm.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace fw {
+
+uint64_t monotonic_ns()
+{
+	struct timespec ts {};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+nlohmann::json PendingConfirm::to_json() const
+{
+	return {{"token", token},
+		{"hash", hash},
+		{"deadline_mono_ns", deadline_mono_ns},
+		{"deadline_at", deadline_at},
+		{"previous", previous},
+		{"previous_hash", previous_hash},
+		{"waiter_pid", waiter_pid}};
+}
+
+std::optional<PendingConfirm> PendingConfirm::from_state(const AppliedState &st)
+{
+	if (!st.extra.is_object() || !st.extra.contains("confirm"))
+		return std::nullopt;
+	const auto &j = st.extra["confirm"];
+	try {
+		PendingConfirm pc;
+		pc.token = j.at("token");
+		pc.hash = j.at("hash");
+		pc.deadline_mono_ns = j.at("deadline_mono_ns");
+		pc.deadline_at = j.value("deadline_at", "");
+		pc.previous = j.at("previous");
+		pc.previous_hash = j.value("previous_hash", "");
+		pc.waiter_pid = j.value("waiter_pid", -1);
+		return pc;
+	} catch (const std::exception &) {
+		return std::nullopt;
+	}
+}
+
+PendingConfirm confirm_prepare(const std::optional<AppliedState> &current, const Ruleset &rs,
+			       unsigned seconds)
+{
+	PendingConfirm pc;
+	std::random_device rd;
+	char tok[33];
+	snprintf(tok, sizeof tok, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+	pc.token = tok;
+	pc.hash = ruleset_hash(rs);
+	pc.deadline_mono_ns = monotonic_ns() + (uint64_t)seconds * 1000000000ull;
+	pc.deadline_at = iso_time_utc(realtime_ns() + (uint64_t)seconds * 1000000000ull);
+	if (current) {
+		if (auto earlier = PendingConfirm::from_state(*current)) {
+			pc.previous = earlier->previous;
+			pc.previous_hash = earlier->previous_hash;
+		} else {
+			pc.previous = current->ruleset;
+			pc.previous_hash = current->hash;
+		}
+	}
+	return pc;
+}
+
+pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc)
+{
+	char abs_dir[PATH_MAX];
+	if (!realpath(pin_dir.c_str(), abs_dir))
+		throw SystemError(errno_message("cannot resolve pin dir " + pin_dir, errno));
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		throw SystemError(errno_message("cannot find the fwctl binary (/proc/self/exe)", errno));
+	exe[n] = '\0';
+	std::string deadline = std::to_string(pc.deadline_mono_ns);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		throw SystemError(errno_message("pipe", errno));
+	pid_t child = fork();
+	if (child < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		throw SystemError(errno_message("cannot start the confirm waiter (fork)", e));
+	}
+	if (child == 0) {
+		// Child: new session, then the waiter as a grandchild that init
+		// adopts. Only async-signal-safe calls from here on.
+		setsid();
+		pid_t g = fork();
+		if (g != 0)
+			_exit(g < 0 ? 1 : 0);
+		pid_t self = getpid();
+		if (write(p[1], &self, sizeof self) != (ssize_t)sizeof self)
+			_exit(1);
+		if (chdir("/") != 0)
+			_exit(1);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		const char *argv[] = {exe,	  "--pin-dir",	abs_dir,	 "confirm-timeout",
+				      "--deadline", deadline.c_str(), "--expect", pc.hash.c_str(),
+				      "--token",    pc.token.c_str(), nullptr};
+		execv(exe, (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	int status = 0;
+	waitpid(child, &status, 0);
+	pid_t waiter = -1;
+	ssize_t r = read(p[0], &waiter, sizeof waiter);
+	close(p[0]);
+	if (r != (ssize_t)sizeof waiter || waiter <= 0)
+		throw SystemError("cannot start the confirm waiter; nothing was changed");
+	return waiter;
+}
+
+std::string confirm_revert(Runtime &rt, const AppliedState &st, const PendingConfirm &pc)
+{
+	nlohmann::json note = {{"reverted",
+				{{"from", st.hash}, {"to", pc.previous_hash}, {"at", iso_time_utc(realtime_ns())}}}};
+	std::string msg;
+	if (!pc.previous.is_null()) {
+		try {
+			CheckResult r = ruleset_check_json(pc.previous, [](const std::string &) { return true; });
+			if (!r.ruleset)
+				throw InputError("the previous ruleset no longer checks");
+			rt.apply(*r.ruleset, note);
+			msg = "rolled back from " + st.hash + " to " + pc.previous_hash;
+		} catch (const std::exception &e) {
+			msg = std::string("could not re-apply the previous ruleset ") + pc.previous_hash + " (" +
+			      e.what() + "); took the firewall down instead of keeping unconfirmed " + st.hash;
+			rt.down();
+		}
+	} else {
+		rt.down();
+		msg = "rolled back from " + st.hash + " to no firewall (the first apply was unconfirmed)";
+	}
+	openlog("fwctl", LOG_PID, LOG_DAEMON);
+	syslog(LOG_WARNING, "confirm deadline passed: %s", msg.c_str());
+	closelog();
+	return msg;
+}
+
+} // namespace fw
