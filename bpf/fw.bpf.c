@@ -3,8 +3,12 @@
  * fwctl datapath. XDP on ingress decides; TC on egress tracks what this
  * host sends. Stages of an ingress packet:
  *
- *   parse -> (ND bypass) -> conntrack -> chain selection -> fragments
- *         -> classify -> counters, log -> verdict (-> remember connection)
+ *   parse -> (ND bypass) -> conntrack (-> NAT of known connections)
+ *         -> chain selection -> port forward (-> chain selection again)
+ *         -> fragments -> classify -> counters, log -> verdict
+ *         (-> remember connection, choosing its masquerade)
+ *
+ * TC on egress rewrites sources of translated connections (lib/nat.h).
  *
  * Anything we cannot understand meets a policy, never a silent accept.
  */
@@ -17,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/reject.h"
 #include "lib/fastpath.h"
+#include "lib/nat.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -46,19 +51,26 @@ static __always_inline int fw_is_neighbour_discovery(const struct fw_pkt *p)
 	       p->hop_limit == 255;
 }
 
-static __always_inline struct fw_frag_key fw_frag_key_of(const struct fw_pkt *p)
+/* t: the addresses as the fragments arrive (before a port forward). */
+static __always_inline struct fw_frag_key fw_frag_key_of_tuple(const struct fw_pkt *p,
+								const struct fw_tuple *t)
 {
 	struct fw_frag_key k = {};
 
-	__builtin_memcpy(k.saddr, p->t.saddr, 16);
-	__builtin_memcpy(k.daddr, p->t.daddr, 16);
+	__builtin_memcpy(k.saddr, t->saddr, 16);
+	__builtin_memcpy(k.daddr, t->daddr, 16);
 	k.id = p->frag_id;
 	/* IPv6 reassembles by (src, dst, id) (RFC 8200): a later fragment's
 	 * next header is the first header after the fragment header, not the
 	 * upper-layer protocol the first fragment was judged by. */
-	k.proto = p->t.family == 4 ? p->t.proto : 0;
-	k.family = p->t.family;
+	k.proto = t->family == 4 ? t->proto : 0;
+	k.family = t->family;
 	return k;
+}
+
+static __always_inline struct fw_frag_key fw_frag_key_of(const struct fw_pkt *p)
+{
+	return fw_frag_key_of_tuple(p, &p->t);
 }
 
 static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
@@ -70,8 +82,10 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	struct fw_active *act;
 	struct fw_gen_cfg *cfg;
 	struct fw_rule *rule;
+	struct fw_ct_entry *hit;
+	struct fw_tuple orig_key __attribute__((aligned(8)));
 	__u8 gen, chain, verdict;
-	int rc;
+	int rc, dnat = 0;
 
 	act = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!act || !act->valid)
@@ -96,9 +110,11 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		return XDP_PASS;
 	}
 
-	switch (fw_ct_ingress(data, data_end, &p, in_ifindex)) {
+	switch (fw_ct_ingress(data, data_end, &p, in_ifindex, &hit)) {
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
+		if (hit && fw_nat_dnat_apply(data, data_end, &p, hit))
+			return XDP_DROP;
 		goto ct_accept;
 	case FW_CT_RELATED:
 		fw_stat(FW_STAT_CT_RELATED, p.l3_len);
@@ -111,6 +127,22 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	}
 
 	chain = fw_select_chain(ctx, &p, in_ifindex, &out_ifindex);
+
+	/* Port forwards take packets to this host's addresses and rewrite
+	 * their destination before the chains (the forward chain sees the
+	 * inside host) and before the stack routes them. */
+	if (fw_ct_key_of(&p, &orig_key))
+		__builtin_memset(&orig_key, 0, sizeof(orig_key));
+	if (chain == FW_CHAIN_INPUT && cfg->pf_count) {
+		struct fw_pf_rule *pf = fw_pf_match(cfg, gen, &p, in_ifindex);
+
+		if (pf) {
+			if (fw_pf_apply(data, data_end, &p, pf))
+				return XDP_DROP;
+			dnat = 1;
+			chain = fw_select_chain(ctx, &p, in_ifindex, &out_ifindex);
+		}
+	}
 
 	if (p.frag == FW_FRAG_LATER) {
 		/* No ports here: take the first fragment's verdict, else the
@@ -147,13 +179,15 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	}
 
 	if (p.frag == FW_FRAG_FIRST) {
-		struct fw_frag_key fk = fw_frag_key_of(&p);
+		/* Keyed as later fragments arrive: before a port forward. */
+		struct fw_frag_key fk = fw_frag_key_of_tuple(&p, dnat ? &orig_key : &p.t);
 		__u32 v = verdict;
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
 	if (verdict == FW_VERDICT_ACCEPT) {
-		fw_ct_create(&p, in_ifindex, out_ifindex);
+		if (fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex))
+			return XDP_DROP; /* masquerade without a free port */
 		if (!l3 && chain == FW_CHAIN_FORWARD)
 			return fw_fastpath(ctx, cfg, &p, in_ifindex);
 	}
@@ -189,6 +223,7 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	void *data_end = (void *)(long)skb->data_end;
 	struct fw_pkt p = {};
 	struct fw_active *act;
+	struct fw_ct_entry *hit;
 	__u32 zero = 0;
 	int rc;
 
@@ -198,7 +233,11 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	rc = l3 ? fw_parse_l3(data, data_end, &p) : fw_parse(data, data_end, &p);
 	if (rc != FW_PARSE_OK)
 		return TC_ACT_OK; /* egress is not filtered: no output chain */
-	return fw_ct_egress(&p, skb->ifindex);
+	fw_ct_egress(&p, skb->ifindex, &hit);
+	/* A packet we cannot translate would leave with its inside source. */
+	if (hit && fw_nat_snat_apply_skb(skb, &p, hit))
+		return TC_ACT_SHOT;
+	return TC_ACT_OK;
 }
 
 SEC("tc")

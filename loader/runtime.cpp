@@ -10,6 +10,8 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <linux/if_link.h>
 #include <linux/ethtool.h>
 #include <linux/magic.h>
@@ -196,6 +198,79 @@ void map_update(int fd, const void *k, const void *v, const char *what)
 	if (bpf_map_update_elem(fd, k, v, BPF_ANY) != 0)
 		throw SystemError(errno_message(std::string("writing ") + what, errno));
 }
+
+// The interface's primary IPv4 address (the first the kernel lists, as
+// the stack picks for masquerade), network byte order; 0 when it has none.
+uint32_t primary_ipv4(const std::string &ifname)
+{
+	struct ifaddrs *list = nullptr;
+	uint32_t a = 0;
+	if (getifaddrs(&list) != 0)
+		return 0;
+	for (auto *i = list; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && ifname == i->ifa_name) {
+			a = reinterpret_cast<sockaddr_in *>(i->ifa_addr)->sin_addr.s_addr;
+			break;
+		}
+	freeifaddrs(list);
+	return a;
+}
+
+fw_prefix4 prefix4(const Prefix &p)
+{
+	fw_prefix4 r{};
+	memcpy(&r.addr, p.addr.data(), 4);
+	r.mask = p.len ? htonl(~0u << (32 - p.len)) : 0;
+	return r;
+}
+
+// NAT rules and port forwards of one generation (fw/abi.h). Interface
+// addresses are resolved now: an address change needs a re-apply.
+void write_nat(int nat_fd, int pf_fd, uint32_t gen, const Ruleset &rs, const AppliedState &st)
+{
+	if (rs.nat.size() > FW_NAT_MAX)
+		throw InputError("at most " + std::to_string(FW_NAT_MAX) + " nat rules are supported");
+	if (rs.port_forward.size() > FW_PF_MAX)
+		throw InputError("at most " + std::to_string(FW_PF_MAX) + " port forwards are supported");
+	for (size_t i = 0; i < rs.nat.size(); i++) {
+		const NatRule &n = rs.nat[i];
+		if (n.exempt.size() > FW_NAT_MAX_EXEMPT)
+			throw InputError("/nat/" + std::to_string(i) + "/exempt: at most " +
+					 std::to_string(FW_NAT_MAX_EXEMPT) + " prefixes are supported");
+		fw_nat_rule r{};
+		r.out_ifindex = if_nametoindex(n.out.c_str());
+		if (n.to)
+			memcpy(&r.to, n.to->addr.data(), 4);
+		else
+			r.to = primary_ipv4(n.out);
+		if (n.saddr)
+			r.saddr = prefix4(*n.saddr);
+		r.counter_slot = st.slots_nat.at(i);
+		r.n_exempt = (uint32_t)n.exempt.size();
+		for (size_t j = 0; j < n.exempt.size(); j++)
+			r.exempt[j] = prefix4(n.exempt[j]);
+		uint32_t k = gen * FW_NAT_MAX + (uint32_t)i;
+		map_update(nat_fd, &k, &r, "NAT rules");
+	}
+	for (size_t i = 0; i < rs.port_forward.size(); i++) {
+		const PortForward &f = rs.port_forward[i];
+		fw_pf_rule r{};
+		r.in_ifindex = if_nametoindex(f.in.c_str());
+		if (f.daddr)
+			memcpy(&r.daddr, f.daddr->addr.data(), 4);
+		memcpy(&r.to_daddr, f.to_daddr.addr.data(), 4);
+		if (f.dport) {
+			r.dport_lo = f.dport->lo;
+			r.dport_hi = f.dport->hi;
+		}
+		r.to_dport = f.to_dport.value_or(0);
+		r.proto = f.proto;
+		r.counter_slot = st.slots_pf.at(i);
+		uint32_t k = gen * FW_PF_MAX + (uint32_t)i;
+		map_update(pf_fd, &k, &r, "port forwards");
+	}
+}
+
 
 } // namespace
 
@@ -846,6 +921,7 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	}
 	cfg.log_interval_ns = rs.log.interval_ns();
 	cfg.log_burst = rs.log.burst;
+	write_nat(fd("fw_nat"), fd("fw_pf"), gen, rs, st);
 	cfg.nat_count = (uint32_t)rs.nat.size();
 	cfg.pf_count = (uint32_t)rs.port_forward.size();
 	cfg.flags = rs.fastpath ? FW_CFG_F_FASTPATH : 0;

@@ -232,12 +232,13 @@ static __always_inline int fw_ct_tcp_step(__u8 *state, __u8 *flags, __u8 dir, __
  * torn value. Locking every packet would cost more than these misses
  * (cilium's conntrack argues the same). */
 static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const struct fw_pkt *p,
-					       __u32 now)
+					       __u32 now, struct fw_ct_entry **hit)
 {
 	struct fw_ct_entry *e, *m;
 	__u8 dir, state, flags;
 	__u32 expires;
 
+	*hit = NULL;
 	e = bpf_map_lookup_elem(&fw_ct, k);
 	if (!e)
 		return FW_CT_NEW;
@@ -273,7 +274,31 @@ static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const s
 		if (dir == FW_CT_DIR_ORIG)
 			bpf_map_lookup_elem(&fw_ct, &m->other);
 	}
+	*hit = e; /* NAT reads the other tuple and the nat flags */
 	return FW_CT_ESTABLISHED;
+}
+
+/* The state a connection starts in with its first packet `p`; -1 when
+ * the packet opens nothing. */
+static __always_inline int fw_ct_initial_state(const struct fw_pkt *p, __u8 *state, __u8 *flags)
+{
+	*state = FW_CT_S_NONE;
+	if (p->t.proto == IPPROTO_TCP) {
+		__u8 f = p->tcp_flags;
+
+		if (f & FW_TCP_RST)
+			return -1; /* nothing left to track */
+		if (f & FW_TCP_SYN)
+			*state = (f & FW_TCP_ACK) ? FW_CT_S_SYN_RECV : FW_CT_S_SYN_SENT;
+		else if (f & FW_TCP_FIN) {
+			*state = FW_CT_S_FIN_WAIT;
+			*flags |= FW_CT_F_FIN_ORIG;
+		} else
+			*state = FW_CT_S_ESTABLISHED; /* loose pick-up, see above */
+	} else if (fw_ct_is_icmp(p->t.proto) && fw_ct_icmp_echo(p->t.proto, p->icmp_type) != 1) {
+		return -1; /* only echo requests open ICMP "connections" */
+	}
+	return 0;
 }
 
 /* Remembers the connection whose first packet is `p` (key `k`). */
@@ -281,23 +306,10 @@ static __always_inline void fw_ct_insert(const struct fw_pkt *p, const struct fw
 					 __u32 ifindex, __u8 flags, __u32 now)
 {
 	struct fw_ct_entry m = {}, a = {};
-	__u8 state = FW_CT_S_NONE;
+	__u8 state;
 
-	if (p->t.proto == IPPROTO_TCP) {
-		__u8 f = p->tcp_flags;
-
-		if (f & FW_TCP_RST)
-			return; /* nothing left to track */
-		if (f & FW_TCP_SYN)
-			state = (f & FW_TCP_ACK) ? FW_CT_S_SYN_RECV : FW_CT_S_SYN_SENT;
-		else if (f & FW_TCP_FIN) {
-			state = FW_CT_S_FIN_WAIT;
-			flags |= FW_CT_F_FIN_ORIG;
-		} else
-			state = FW_CT_S_ESTABLISHED; /* loose pick-up, see above */
-	} else if (fw_ct_is_icmp(p->t.proto) && fw_ct_icmp_echo(p->t.proto, p->icmp_type) != 1) {
-		return; /* only echo requests open ICMP "connections" */
-	}
+	if (fw_ct_initial_state(p, &state, &flags))
+		return;
 	fw_ct_invert(k, &m.other);
 	m.dir = FW_CT_DIR_ORIG;
 	m.state = state;
@@ -355,6 +367,11 @@ static __always_inline int fw_ct_related(void *data, void *data_end, const struc
 	}
 	if (off > 700)
 		return FW_CT_NEW;
+	/* clang may keep the bound check on a copy of `off` the verifier
+	 * cannot tie to this one (it did once the ingress program grew):
+	 * hide the value from clang and bound it where it is used. */
+	asm volatile("" : "+r"(off));
+	off &= 0x3ff;
 	l4 = data + off;
 	if ((void *)(l4 + 8) > data_end)
 		return FW_CT_NEW;
@@ -390,17 +407,18 @@ static __always_inline int fw_ct_related(void *data, void *data_end, const struc
 
 /* Ingress: is this packet part of (or related to) a tracked connection? */
 static __always_inline int fw_ct_ingress(void *data, void *data_end, struct fw_pkt *p,
-					 __u32 in_ifindex)
+					 __u32 in_ifindex, struct fw_ct_entry **hit)
 {
 	struct fw_tuple k __attribute__((aligned(8)));
 
+	*hit = NULL;
 	if (fw_ct_key_of(p, &k))
 		return FW_CT_NEW;
 	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
 		return FW_CT_INVALID;
 	if (fw_ct_is_icmp_error(p))
 		return fw_ct_related(data, data_end, p, fw_ct_now());
-	return fw_ct_lookup_update(&k, p, fw_ct_now());
+	return fw_ct_lookup_update(&k, p, fw_ct_now(), hit);
 }
 
 /* A rule or policy accepted a NEW packet: remember its connection. */
@@ -413,20 +431,45 @@ static __always_inline void fw_ct_create(struct fw_pkt *p, __u32 in_ifindex, __u
 	fw_ct_insert(p, &k, in_ifindex, 0, fw_ct_now());
 }
 
-/* Egress (TC): packets this host sends. Never filters; returns TC_ACT_OK. */
-static __always_inline int fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex)
+/* The key of the opposite direction of packet key `k`, as the packet
+ * looks after translation: ICMP echo requests and replies swap types. */
+static __always_inline void fw_ct_invert_key(const struct fw_tuple *k, struct fw_tuple *r)
+{
+	fw_ct_invert(k, r);
+	if (fw_ct_is_icmp(k->proto) && k->dport == r->dport)
+		r->dport = k->proto == IPPROTO_ICMP ? FW_ICMP_ECHO : FW_ICMPV6_ECHO_REQUEST;
+}
+
+/* Egress (TC): packets this host sends. Never filters. *hit is the entry
+ * the packet's key found (for NAT), NULL otherwise. */
+static __always_inline void fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex,
+					 struct fw_ct_entry **hit)
 {
 	struct fw_tuple k __attribute__((aligned(8)));
+	struct fw_tuple r __attribute__((aligned(8)));
 	__u32 now;
 
+	*hit = NULL;
 	if (fw_ct_key_of(p, &k) || fw_ct_is_icmp_error(p))
-		return TC_ACT_OK;
+		return;
 	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
-		return TC_ACT_OK;
+		return;
 	now = fw_ct_now();
-	if (fw_ct_lookup_update(&k, p, now) == FW_CT_NEW)
-		fw_ct_insert(p, &k, out_ifindex, FW_CT_F_LOCAL, now);
-	return TC_ACT_OK;
+	if (fw_ct_lookup_update(&k, p, now, hit) != FW_CT_NEW)
+		return;
+	/* A forwarded packet whose destination ingress translated (a
+	 * port-forwarded request, a reply to a masqueraded connection) no
+	 * longer matches either key of its connection, but its inverse is
+	 * the other direction's key. Ingress already accounted for it; a new
+	 * entry here would overwrite that connection. */
+	fw_ct_invert_key(&k, &r);
+	{
+		struct fw_ct_entry *e = bpf_map_lookup_elem(&fw_ct, &r);
+
+		if (e && e->nat)
+			return;
+	}
+	fw_ct_insert(p, &k, out_ifindex, FW_CT_F_LOCAL, now);
 }
 
 #endif

@@ -112,6 +112,21 @@ struct {
 	__type(value, struct fw_ct_entry);
 } fw_ct SEC(".maps");
 
+/* NAT rules and port forwards of both generations (fw/abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_GENS * FW_NAT_MAX);
+	__type(key, __u32);
+	__type(value, struct fw_nat_rule);
+} fw_nat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_GENS * FW_PF_MAX);
+	__type(key, __u32);
+	__type(value, struct fw_pf_rule);
+} fw_pf SEC(".maps");
+
 /* The applied ruleset and its bookkeeping, zlib-compressed JSON written in
  * chunks by user space (never read by programs): the state lives with the
  * pins, so `down` removes all of it and nothing else can go stale. */

@@ -227,7 +227,54 @@ struct fw_ct_entry {
 	__u8 flags;      /* master: FW_CT_F_* */
 	__u8 pad;
 	__u32 ifindex;   /* interface of the packet that created it */
-	__u32 reserved;  /* room for NAT (zero) */
+	__u32 nat;       /* FW_CT_NAT_*, the same in master and alias */
+};
+
+/* fw_ct_entry.nat: how the connection is translated (bpf/lib/nat.h).
+ * SNAT: the reply tuple's destination (address, port or ICMP identifier)
+ * is the masquerade address and port, not the original source. DNAT: the
+ * reply tuple's source is the port-forward's inside host, not the
+ * original destination. Destinations are rewritten on ingress (XDP),
+ * sources on egress (TC), as netfilter does. */
+#define FW_CT_NAT_SNAT 0x1
+#define FW_CT_NAT_DNAT 0x2
+
+/* NAT (IPv4 only). fw_nat: ARRAY, index gen * FW_NAT_MAX + i for the
+ * generation's fw_gen_cfg.nat_count rules, file order (first match wins);
+ * fw_pf likewise with FW_PF_MAX and pf_count. Addresses and masks in
+ * network byte order, ports in host byte order. */
+#define FW_NAT_MAX 32
+#define FW_PF_MAX 64
+#define FW_NAT_MAX_EXEMPT 16
+#define FW_NAT_PORT_MIN 1024 /* new source ports come from 1024-65535 */
+
+struct fw_prefix4 {
+	__be32 addr;
+	__be32 mask; /* 0: any */
+};
+
+struct fw_nat_rule {
+	__u32 out_ifindex;
+	__be32 to;            /* the source to write: `to`, or the interface's
+			       * primary IPv4 address resolved at apply time;
+			       * 0 when it had none (the rule is inactive) */
+	struct fw_prefix4 saddr; /* mask 0: any source but `to` itself */
+	__u32 counter_slot;   /* fw_rule_cnt: connections translated */
+	__u32 n_exempt;
+	struct fw_prefix4 exempt[FW_NAT_MAX_EXEMPT]; /* destinations left alone */
+};
+
+struct fw_pf_rule {
+	__u32 in_ifindex;
+	__be32 daddr;      /* 0: any address of this host */
+	__be32 to_daddr;
+	__u16 dport_lo;    /* 0-0 for protocols without ports */
+	__u16 dport_hi;
+	__u16 to_dport;    /* 0: unchanged; else the new port of dport_lo
+			    * (a range keeps its offset) */
+	__u8 proto;
+	__u8 pad;
+	__u32 counter_slot; /* fw_rule_cnt: connections forwarded */
 };
 
 /* Log events (ringbuf fw_log_rb), read by `fwctl log`. */
@@ -257,6 +304,8 @@ static_assert(sizeof(struct fw_rule) == 16, "fw_rule");
 static_assert(sizeof(struct fw_tuple) == 40, "fw_tuple");
 static_assert(sizeof(struct fw_log_event) == 64, "fw_log_event");
 static_assert(sizeof(struct fw_ct_entry) == 56, "fw_ct_entry");
+static_assert(sizeof(struct fw_nat_rule) == 24 + 8 * FW_NAT_MAX_EXEMPT, "fw_nat_rule");
+static_assert(sizeof(struct fw_pf_rule) == 24, "fw_pf_rule");
 #endif
 
 #endif /* FW_ABI_H */

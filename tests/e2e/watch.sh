@@ -44,6 +44,10 @@ uncovered_why() {
     fw gw status --json | json_get uncovered | json_find "interface=$1" why
 }
 start_watch() {
+    # Empty it here: ns_bg's redirection truncates it only once the
+    # background shell runs, and the wait below could see the previous
+    # run's "watching link events" first.
+    : >"$WLOG.tmp"
     ns_bg gw "$WLOG.tmp" "$FWCTL" --pin-dir "$PD" watch
     WPID=$E2E_LAST_PID
     # the log goes to a per-run file, appended to WLOG when stopped

@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * NAT, IPv4 only: masquerade / SNAT (`nat`) and port forwards (DNAT,
+ * `port-forward`). Where, as netfilter does it:
+ *
+ *  - destinations are rewritten on ingress (XDP), before routing and the
+ *    chains: a port forward's first packet (fw_pf_match), later packets of
+ *    port-forwarded connections, and replies to masqueraded ones;
+ *  - sources are rewritten on egress (TC): masqueraded packets, and
+ *    replies from port-forwarded inside hosts. Rewriting a source on
+ *    ingress would make the stack drop the packet as a martian when the
+ *    new source is one of its own addresses.
+ *
+ * The decision is taken once per connection, when its first packet is
+ * accepted on ingress (fw_nat_ct_create), and stored in the connection
+ * table: the master's `other` is the translated reply tuple, the alias is
+ * keyed by it, both carry FW_CT_NAT_* in `nat`. Every later packet finds
+ * its rewrite with the one lookup conntrack does anyway.
+ *
+ * Masquerade keeps the source port (ICMP echo identifier) when the reply
+ * tuple it makes is free, else tries FW_NAT_TRIES - 1 random ports from
+ * 1024-65535; claiming is an insert with BPF_NOEXIST, so two CPUs never
+ * get the same reply tuple. Protocols without ports have one candidate:
+ * one ESP flow per (inside host, peer). When nothing is free the packet is
+ * dropped and FW_STAT_NAT_FAIL counted (sending it with its inside source
+ * would leak it).
+ *
+ * Only connections whose first packet is forwarded (XDP forward chain)
+ * are masqueraded, so the host's own traffic is never rewritten.
+ * Not translated: ICMP errors quoting a translated connection (they are
+ * RELATED and pass, but the quote keeps the outside view), later
+ * fragments (they carry no L4 header; IPv4 address rewrite of fragments
+ * would need reassembly, as Linux does before NAT), hairpin (a
+ * port-forward whose inside host is reached through a masquerading
+ * interface).
+ */
+#ifndef FW_NAT_H
+#define FW_NAT_H
+
+#include "maps.h"
+#include "parse.h"
+#include "ct.h"
+
+#define FW_NAT_SRC 0
+#define FW_NAT_DST 1
+#define FW_NAT_TRIES 16
+
+/* RFC 1624 incremental update, HC' = ~(~HC + ~m + m'), of a 16-bit
+ * checksum for a 32-bit word changing from `from` to `to`. One's
+ * complement sums do not care about byte order, so words go in as they
+ * sit in the packet. Plain arithmetic, so XDP can use it too (the skb
+ * helpers exist only in TC). */
+static __always_inline __u16 fw_csum_replace4(__u16 csum, __u32 from, __u32 to)
+{
+	__u32 s = (__u16)~csum;
+
+	s += (__u16)~(from & 0xffff);
+	s += (__u16)~(from >> 16);
+	s += to & 0xffff;
+	s += to >> 16;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+static __always_inline __u16 fw_csum_replace2(__u16 csum, __u16 from, __u16 to)
+{
+	return fw_csum_replace4(csum, from, to);
+}
+
+static __always_inline int fw_nat_is_echo(const struct fw_pkt *p)
+{
+	return p->t.proto == IPPROTO_ICMP &&
+	       (p->icmp_type == FW_ICMP_ECHO || p->icmp_type == FW_ICMP_ECHO_REPLY);
+}
+
+/* Keeps the parsed packet in step with the bytes. */
+static __always_inline void fw_nat_pkt_set(struct fw_pkt *p, int which, __be32 addr, __u16 port)
+{
+	if (which == FW_NAT_DST)
+		__builtin_memcpy(p->t.daddr, &addr, 4);
+	else
+		__builtin_memcpy(p->t.saddr, &addr, 4);
+	if (p->frag == FW_FRAG_LATER || !p->l4_ok)
+		return;
+	if (p->has_ports) {
+		if (which == FW_NAT_DST)
+			p->t.dport = port;
+		else
+			p->t.sport = port;
+		p->cls_sport_slot = p->t.sport;
+		p->cls_dport_slot = p->t.dport;
+	} else if (fw_nat_is_echo(p)) {
+		p->t.sport = port;
+		p->t.dport = port;
+	}
+}
+
+/* Rewrites the source (FW_NAT_SRC) or destination (FW_NAT_DST) address
+ * and port (ICMP echo: identifier) of the IPv4 packet at data..data_end
+ * described by p, fixing the IPv4, TCP, UDP and ICMP checksums by hand
+ * (a UDP checksum of zero stays zero: the sender sent none). Context
+ * agnostic: XDP (incl. a redirecting fast path) and TC alike, for packets
+ * with complete checksums (a CHECKSUM_PARTIAL skb in TC wants
+ * fw_nat_rewrite_skb). Returns 0, or -1 when the headers are not there. */
+static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_pkt *p, int which,
+					  __be32 addr, __u16 port)
+{
+	__u32 l3 = p->l3_off, l4 = p->l4_off;
+	struct iphdr *ip;
+	__be32 old;
+	__be16 np = bpf_htons(port), op;
+
+	if (p->t.family != 4 || l3 > 64 || l4 > 128)
+		return -1;
+	ip = data + l3;
+	if ((void *)(ip + 1) > data_end)
+		return -1;
+	old = which == FW_NAT_DST ? ip->daddr : ip->saddr;
+	if (which == FW_NAT_DST)
+		ip->daddr = addr;
+	else
+		ip->saddr = addr;
+	ip->check = fw_csum_replace4(ip->check, old, addr);
+	if (p->frag == FW_FRAG_LATER || !p->l4_ok)
+		goto out;
+	switch (p->t.proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = data + l4;
+		__u16 c;
+
+		if ((void *)(th + 1) > data_end)
+			return -1;
+		op = which == FW_NAT_DST ? th->dest : th->source;
+		if (which == FW_NAT_DST)
+			th->dest = np;
+		else
+			th->source = np;
+		c = fw_csum_replace4(th->check, old, addr);
+		th->check = fw_csum_replace2(c, op, np);
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = data + l4;
+		__u16 c;
+
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		op = which == FW_NAT_DST ? uh->dest : uh->source;
+		if (which == FW_NAT_DST)
+			uh->dest = np;
+		else
+			uh->source = np;
+		if (uh->check == 0)
+			break; /* no checksum: it stays that way */
+		c = fw_csum_replace4(uh->check, old, addr);
+		c = fw_csum_replace2(c, op, np);
+		uh->check = c ? c : 0xffff; /* 0 would mean "none" */
+		break;
+	}
+	case IPPROTO_ICMP: {
+		struct fw_icmphdr *ih = data + l4;
+
+		if (!fw_nat_is_echo(p))
+			break; /* ICMP has no pseudo-header: address only */
+		if ((void *)(ih + 1) > data_end)
+			return -1;
+		op = ih->id;
+		ih->id = np;
+		ih->checksum = fw_csum_replace2(ih->checksum, op, np);
+		break;
+	}
+	default:
+		break; /* ESP, AH, GRE...: the address is all there is */
+	}
+out:
+	fw_nat_pkt_set(p, which, addr, port);
+	return 0;
+}
+
+/* The same with the TC helpers, which also handle CHECKSUM_PARTIAL skbs
+ * (the stack's and veth's offloaded checksums hold only the
+ * pseudo-header there). Packet pointers are invalid afterwards. */
+static __always_inline int fw_nat_rewrite_skb(struct __sk_buff *skb, struct fw_pkt *p, int which,
+					      __be32 addr, __u16 port)
+{
+	__u32 l3 = p->l3_off, l4 = p->l4_off, csum_off = 0, port_off = 0, flags = 0;
+	__be16 np = bpf_htons(port), op = 0;
+	__be32 old;
+
+	if (p->t.family != 4)
+		return -1;
+	__builtin_memcpy(&old, which == FW_NAT_DST ? p->t.daddr : p->t.saddr, 4);
+	if (p->frag != FW_FRAG_LATER && p->l4_ok) {
+		switch (p->t.proto) {
+		case IPPROTO_TCP:
+			csum_off = l4 + 16;
+			break;
+		case IPPROTO_UDP:
+			csum_off = l4 + 6;
+			flags = BPF_F_MARK_MANGLED_0;
+			break;
+		case IPPROTO_ICMP:
+			if (fw_nat_is_echo(p)) {
+				csum_off = l4 + 2;
+				port_off = l4 + 4;
+				op = bpf_htons(p->t.sport);
+			}
+			break;
+		}
+		if (p->has_ports) {
+			port_off = l4 + (which == FW_NAT_DST ? 2 : 0);
+			op = bpf_htons(which == FW_NAT_DST ? p->t.dport : p->t.sport);
+		}
+	}
+	if (csum_off && p->t.proto != IPPROTO_ICMP &&
+	    bpf_l4_csum_replace(skb, csum_off, old, addr, BPF_F_PSEUDO_HDR | flags | 4))
+		return -1;
+	if (bpf_l3_csum_replace(skb, l3 + 10, old, addr, 4) ||
+	    bpf_skb_store_bytes(skb, l3 + (which == FW_NAT_DST ? 16 : 12), &addr, 4, 0))
+		return -1;
+	if (port_off && op != np) {
+		if (csum_off && bpf_l4_csum_replace(skb, csum_off, op, np, flags | 2))
+			return -1;
+		if (bpf_skb_store_bytes(skb, port_off, &np, 2, 0))
+			return -1;
+	}
+	fw_nat_pkt_set(p, which, addr, port);
+	return 0;
+}
+
+/* What a packet that found connection entry `e` becomes. Ingress
+ * (FW_NAT_DST): the original direction of a port-forwarded connection
+ * goes to the inside host, a reply to a masqueraded one to its inside
+ * source: both are the other tuple's source. Egress (FW_NAT_SRC): the
+ * masqueraded original direction takes the reply tuple's destination, a
+ * port-forwarded reply the original destination: the other tuple's
+ * destination. ICMP echo: the identifier is the key's sport on both
+ * sides. Returns 0 when `e` asks for no rewrite on this side. */
+static __always_inline int fw_nat_target(const struct fw_ct_entry *e, int which, __be32 *addr,
+					 __u16 *port)
+{
+	__u32 nat = e->nat;
+	int orig = e->dir == FW_CT_DIR_ORIG;
+
+	if (which == FW_NAT_DST) {
+		if (!(orig ? nat & FW_CT_NAT_DNAT : nat & FW_CT_NAT_SNAT))
+			return 0;
+		__builtin_memcpy(addr, e->other.saddr, 4);
+		*port = e->other.sport;
+		return 1;
+	}
+	if (!(orig ? nat & FW_CT_NAT_SNAT : nat & FW_CT_NAT_DNAT))
+		return 0;
+	__builtin_memcpy(addr, e->other.daddr, 4);
+	*port = e->other.proto == IPPROTO_ICMP ? e->other.sport : e->other.dport;
+	return 1;
+}
+
+/* The fast path's entry point: rewrites the source of a packet of a
+ * connection whose table entry (master or alias, as the packet's key
+ * found it) is `e`, if that connection translates sources in this
+ * direction (masquerade, or replies of a port forward). XDP-safe (plain
+ * checksum arithmetic). Returns 0 (rewritten, or nothing to do), -1 on a
+ * truncated header. */
+static __always_inline int fw_nat_snat_apply(void *data, void *data_end, struct fw_pkt *p,
+					     const struct fw_ct_entry *e)
+{
+	__be32 addr;
+	__u16 port;
+
+	if (!e->nat || !fw_nat_target(e, FW_NAT_SRC, &addr, &port))
+		return 0;
+	return fw_nat_rewrite(data, data_end, p, FW_NAT_SRC, addr, port);
+}
+
+/* Ingress side of an established packet: destination rewrite (XDP). */
+static __always_inline int fw_nat_dnat_apply(void *data, void *data_end, struct fw_pkt *p,
+					     const struct fw_ct_entry *e)
+{
+	__be32 addr;
+	__u16 port;
+
+	if (!e->nat || !fw_nat_target(e, FW_NAT_DST, &addr, &port))
+		return 0;
+	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, addr, port);
+}
+
+/* Egress side in TC, CHECKSUM_PARTIAL-safe. */
+static __always_inline int fw_nat_snat_apply_skb(struct __sk_buff *skb, struct fw_pkt *p,
+						 const struct fw_ct_entry *e)
+{
+	__be32 addr;
+	__u16 port;
+
+	if (!e->nat || !fw_nat_target(e, FW_NAT_SRC, &addr, &port))
+		return 0;
+	return fw_nat_rewrite_skb(skb, p, FW_NAT_SRC, addr, port);
+}
+
+static __always_inline int fw_nat_prefix_has(const struct fw_prefix4 *pf, __be32 a)
+{
+	return (a & pf->mask) == pf->addr;
+}
+
+/* Per-CPU room for fw_nat_ct_create's entries: the ingress program's
+ * stack has none left for them. */
+struct fw_nat_scratch {
+	struct fw_ct_entry m, a;
+	struct fw_tuple k;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_nat_scratch);
+} fw_nat_scratch SEC(".maps");
+
+/* Rule scans run in bpf_loop callbacks: the verifier checks the body
+ * once instead of once per iteration (a bounded loop over 32 rules with 16
+ * exempt prefixes each blew its instruction budget). Scalars only in the
+ * context; the caller looks the winner up. */
+struct fw_nat_scan {
+	__u32 gen;
+	__u32 n;
+	__u32 ifindex;
+	__be32 s, d;
+	__u32 found; /* index in the generation, or FW_RULE_NONE */
+	__u8 proto;
+	__u8 has_ports;
+	__u16 dport;
+};
+
+static long fw_pf_scan_one(__u64 i, void *arg)
+{
+	struct fw_nat_scan *c = arg;
+	__u32 idx = c->gen * FW_PF_MAX + (__u32)i;
+	struct fw_pf_rule *r;
+
+	if (i >= c->n || i >= FW_PF_MAX)
+		return 1;
+	r = bpf_map_lookup_elem(&fw_pf, &idx);
+	if (!r)
+		return 1;
+	if (r->in_ifindex != c->ifindex || r->proto != c->proto)
+		return 0;
+	if (r->daddr && r->daddr != c->d)
+		return 0;
+	if (r->dport_hi && (!c->has_ports || c->dport < r->dport_lo || c->dport > r->dport_hi))
+		return 0;
+	c->found = (__u32)i;
+	return 1;
+}
+
+/* The first port forward of the generation that takes this packet (its
+ * destination is one of this host's addresses: the caller checked), or
+ * NULL. */
+static __always_inline struct fw_pf_rule *fw_pf_match(const struct fw_gen_cfg *cfg, __u8 gen,
+						      const struct fw_pkt *p, __u32 in_ifindex)
+{
+	struct fw_nat_scan c = {};
+	__be32 d;
+	__u32 idx;
+
+	if (p->t.family != 4 || !p->l4_ok || p->frag == FW_FRAG_LATER)
+		return NULL;
+	__builtin_memcpy(&d, p->t.daddr, 4);
+	if (d == 0xffffffff || (d & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000))
+		return NULL;
+	c.gen = gen & 1;
+	c.n = cfg->pf_count;
+	c.ifindex = in_ifindex;
+	c.d = d;
+	c.found = FW_RULE_NONE;
+	c.proto = p->t.proto;
+	c.has_ports = p->has_ports;
+	c.dport = p->t.dport;
+	bpf_loop(FW_PF_MAX, fw_pf_scan_one, &c, 0);
+	if (c.found >= FW_PF_MAX)
+		return NULL;
+	idx = c.gen * FW_PF_MAX + c.found;
+	return bpf_map_lookup_elem(&fw_pf, &idx);
+}
+
+/* Port-forwards the first packet of a connection: destination rewritten
+ * in place. Returns 0, or -1 when the packet could not be rewritten. */
+static __always_inline int fw_pf_apply(void *data, void *data_end, struct fw_pkt *p,
+				       const struct fw_pf_rule *r)
+{
+	__u16 port = p->t.dport;
+
+	if (r->to_dport && p->has_ports)
+		port = r->to_dport + (p->t.dport - r->dport_lo);
+	fw_count(&fw_rule_cnt, r->counter_slot, p->l3_len);
+	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, r->to_daddr, port);
+}
+
+static long fw_nat_scan_one(__u64 i, void *arg)
+{
+	struct fw_nat_scan *c = arg;
+	__u32 idx = c->gen * FW_NAT_MAX + (__u32)i;
+	struct fw_nat_rule *r;
+
+	if (i >= c->n || i >= FW_NAT_MAX)
+		return 1;
+	r = bpf_map_lookup_elem(&fw_nat, &idx);
+	if (!r)
+		return 1;
+	if (r->out_ifindex != c->ifindex || !r->to)
+		return 0;
+	if (r->saddr.mask ? !fw_nat_prefix_has(&r->saddr, c->s) : c->s == r->to)
+		return 0;
+	for (__u32 j = 0; j < FW_NAT_MAX_EXEMPT; j++) {
+		if (j >= r->n_exempt)
+			break;
+		if (fw_nat_prefix_has(&r->exempt[j], c->d))
+			return 0;
+	}
+	c->found = (__u32)i;
+	return 1;
+}
+
+/* The first masquerade rule for a connection (post-DNAT tuple t) leaving
+ * by out_ifindex, or NULL. */
+static __always_inline struct fw_nat_rule *fw_nat_match(const struct fw_gen_cfg *cfg, __u8 gen,
+							const struct fw_tuple *t, __u32 out_ifindex)
+{
+	struct fw_nat_scan c = {};
+	__u32 idx;
+
+	c.gen = gen & 1;
+	c.n = cfg->nat_count;
+	c.ifindex = out_ifindex;
+	__builtin_memcpy(&c.s, t->saddr, 4);
+	__builtin_memcpy(&c.d, t->daddr, 4);
+	c.found = FW_RULE_NONE;
+	bpf_loop(FW_NAT_MAX, fw_nat_scan_one, &c, 0);
+	if (c.found >= FW_NAT_MAX)
+		return NULL;
+	idx = c.gen * FW_NAT_MAX + c.found;
+	return bpf_map_lookup_elem(&fw_nat, &idx);
+}
+
+/* Is reply tuple `k` free for a new connection? Taken by a live entry;
+ * free when absent (*stale = 0) or when what holds it is dead: an expired
+ * master, an alias whose master is gone or moved on (*stale = 1). */
+static __always_inline int fw_nat_tuple_free(const struct fw_tuple *k, __u32 now, int *stale)
+{
+	struct fw_ct_entry *e = bpf_map_lookup_elem(&fw_ct, k), *m;
+
+	*stale = 0;
+	if (!e)
+		return 1;
+	*stale = 1;
+	m = e;
+	if (e->dir != FW_CT_DIR_ORIG) {
+		m = bpf_map_lookup_elem(&fw_ct, &e->other);
+		if (!m || m->dir != FW_CT_DIR_ORIG || !fw_tuple_eq(&m->other, k))
+			return 1;
+	}
+	return (__s32)(now - m->expires) > 0;
+}
+
+/* A rule or policy accepted the first packet of a connection on ingress:
+ * remember it, translated. `ok` is its key as it arrived (before a port
+ * forward), p the packet now (after it); dnat tells whether a port forward
+ * rewrote it (see fw_nat_create for the arguments). Returns 1 when the
+ * connection is not translated after all. Returns -1 when masquerade found no free reply tuple: the
+ * caller drops the packet.
+ *
+ * Not inlined: its two entries would not fit on the ingress program's
+ * stack next to everything else. */
+static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struct fw_pkt *p,
+				       const struct fw_tuple *ok, __u32 how, __u64 ifaces)
+{
+	/* BPF calls take five arguments: how = gen | dnat << 8 | chain << 16,
+	 * ifaces = in | out << 32. */
+	__u8 gen = how & 1, chain = (how >> 16) & 0xff;
+	int dnat = (how >> 8) & 1;
+	__u32 in_ifindex = (__u32)ifaces, out_ifindex = (__u32)(ifaces >> 32);
+	struct fw_nat_scratch *sc = bpf_map_lookup_elem(&fw_nat_scratch, &(__u32){ 0 });
+	struct fw_nat_rule *nr = NULL;
+	__u8 state, flags = 0;
+	__u32 now = fw_ct_now(), port;
+	int claimed = 0, stale;
+
+	if (!sc)
+		return 1;
+	if (fw_ct_key_of(p, &sc->k) || fw_ct_is_icmp_error(p))
+		return 0;
+	if (chain == FW_CHAIN_FORWARD && p->t.family == 4 && cfg->nat_count)
+		nr = fw_nat_match(cfg, gen, &p->t, out_ifindex);
+	if (!dnat && !nr)
+		return 1; /* untranslated: the caller inserts it (stack space) */
+	if (fw_ct_initial_state(p, &state, &flags))
+		return 0;
+	__builtin_memset(&sc->m, 0, sizeof(sc->m));
+	__builtin_memset(&sc->a, 0, sizeof(sc->a));
+	fw_ct_invert(&sc->k, &sc->m.other); /* the replies of the packet as it is now */
+	sc->m.dir = FW_CT_DIR_ORIG;
+	sc->m.state = state;
+	sc->m.flags = flags;
+	sc->m.ifindex = in_ifindex;
+	sc->m.expires = now + fw_ct_timeout(p->t.proto, state, flags);
+	sc->m.nat = dnat ? FW_CT_NAT_DNAT : 0;
+	sc->a.other = *ok;
+	sc->a.dir = FW_CT_DIR_REPLY;
+	sc->a.ifindex = in_ifindex;
+
+	if (nr) {
+		__builtin_memcpy(sc->m.other.daddr, &nr->to, 4);
+		sc->m.nat |= FW_CT_NAT_SNAT;
+		sc->a.nat = sc->m.nat;
+		/* The reply's destination port (ICMP: the identifier, which
+		 * sits in sport of the key) is what we allocate. */
+		port = fw_ct_is_icmp(sc->k.proto) ? sc->m.other.sport : sc->m.other.dport;
+		for (int i = 0; i < FW_NAT_TRIES; i++) {
+			if (i > 0) {
+				if (!p->has_ports && !fw_ct_is_icmp(sc->k.proto))
+					break; /* no ports: one candidate only */
+				port = FW_NAT_PORT_MIN +
+				       bpf_get_prandom_u32() % (65536 - FW_NAT_PORT_MIN);
+				if (fw_ct_is_icmp(sc->k.proto))
+					sc->m.other.sport = (__u16)port;
+				else
+					sc->m.other.dport = (__u16)port;
+			}
+			if (!fw_nat_tuple_free(&sc->m.other, now, &stale))
+				continue;
+			/* NOEXIST: of two CPUs picking the same tuple at once,
+			 * one gets it and the other tries again. */
+			if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a,
+						stale ? BPF_ANY : BPF_NOEXIST) == 0) {
+				claimed = 1;
+				break;
+			}
+		}
+		if (!claimed) {
+			fw_stat(FW_STAT_NAT_FAIL, p->l3_len);
+			return -1;
+		}
+	} else {
+		sc->a.nat = sc->m.nat;
+		if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, BPF_ANY) != 0) {
+			fw_stat(FW_STAT_CT_FULL, p->l3_len);
+			return 0;
+		}
+	}
+	if (bpf_map_update_elem(&fw_ct, ok, &sc->m, BPF_ANY) != 0) {
+		bpf_map_delete_elem(&fw_ct, &sc->m.other);
+		fw_stat(FW_STAT_CT_FULL, p->l3_len);
+		return nr ? -1 : 0;
+	}
+	if (nr)
+		fw_count(&fw_rule_cnt, nr->counter_slot, p->l3_len);
+	fw_stat(FW_STAT_CT_NEW, p->l3_len);
+	return 0;
+}
+
+static __always_inline int fw_nat_create(const struct fw_gen_cfg *cfg, __u8 gen,
+					 const struct fw_pkt *p, const struct fw_tuple *ok, int dnat,
+					 __u8 chain, __u32 in_ifindex, __u32 out_ifindex)
+{
+	int rc = 1;
+
+	if (dnat || (chain == FW_CHAIN_FORWARD && cfg->nat_count && p->t.family == 4))
+		rc = fw_nat_ct_create(cfg, p, ok, (gen & 1) | (dnat ? 1 << 8 : 0) | (__u32)chain << 16,
+				      (__u64)in_ifindex | (__u64)out_ifindex << 32);
+	if (rc == 1) {
+		fw_ct_create((struct fw_pkt *)p, in_ifindex, out_ifindex);
+		rc = 0;
+	}
+	return rc;
+}
+
+#endif
