@@ -104,57 +104,48 @@ Packet Harness::Result::packet() const
 	return p;
 }
 
-Harness::Result Harness::xdp(const Packet &p, const std::string &in)
+namespace {
+
+// One BPF_PROG_TEST_RUN of the pinned program `pin` with context `ctx`.
+Harness::Result test_run(const std::string &pin, const Packet &p, void *ctx, size_t ctx_size)
 {
-	int prog = bpf_obj_get((pin_dir + "/prog_fw_xdp").c_str());
+	int prog = bpf_obj_get(pin.c_str());
 	if (prog < 0)
-		throw std::runtime_error("no pinned XDP program (apply first)");
-	Result r;
+		throw std::runtime_error("no pinned program " + pin + " (apply first)");
+	Harness::Result r;
 	r.out.resize(p.bytes.size() + 256);
-	struct xdp_md ctx {};
-	ctx.data_end = (uint32_t)p.bytes.size();
-	ctx.ingress_ifindex = ifindex(in);
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	o.data_in = p.bytes.data();
 	o.data_size_in = (uint32_t)p.bytes.size();
 	o.data_out = r.out.data();
 	o.data_size_out = (uint32_t)r.out.size();
-	o.ctx_in = &ctx;
-	o.ctx_size_in = sizeof(ctx);
+	o.ctx_in = ctx;
+	o.ctx_size_in = (uint32_t)ctx_size;
 	o.repeat = 1;
 	int err = bpf_prog_test_run_opts(prog, &o);
 	close(prog);
 	if (err)
-		throw std::runtime_error("BPF_PROG_TEST_RUN (xdp) failed: " + std::to_string(err));
+		throw std::runtime_error("BPF_PROG_TEST_RUN of " + pin + " failed: " + std::to_string(err));
 	r.action = (int)o.retval;
 	r.out.resize(o.data_size_out);
 	return r;
 }
 
+} // namespace
+
+Harness::Result Harness::xdp(const Packet &p, const std::string &in)
+{
+	struct xdp_md ctx {};
+	ctx.data_end = (uint32_t)p.bytes.size();
+	ctx.ingress_ifindex = ifindex(in);
+	return test_run(pin_dir + "/prog_fw_xdp", p, &ctx, sizeof(ctx));
+}
+
 Harness::Result Harness::tc_egress(const Packet &p, const std::string &out)
 {
-	int prog = bpf_obj_get((pin_dir + "/prog_fw_tc_egress").c_str());
-	if (prog < 0)
-		throw std::runtime_error("no pinned TC program (apply first)");
-	Result r;
-	r.out.resize(p.bytes.size() + 256);
 	struct __sk_buff ctx {};
 	ctx.ifindex = ifindex(out);
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-	o.data_in = p.bytes.data();
-	o.data_size_in = (uint32_t)p.bytes.size();
-	o.data_out = r.out.data();
-	o.data_size_out = (uint32_t)r.out.size();
-	o.ctx_in = &ctx;
-	o.ctx_size_in = sizeof(ctx);
-	o.repeat = 1;
-	int err = bpf_prog_test_run_opts(prog, &o);
-	close(prog);
-	if (err)
-		throw std::runtime_error("BPF_PROG_TEST_RUN (tc) failed: " + std::to_string(err));
-	r.action = (int)o.retval;
-	r.out.resize(o.data_size_out);
-	return r;
+	return test_run(pin_dir + "/prog_fw_tc_egress", p, &ctx, sizeof(ctx));
 }
 
 CounterValue Harness::rule(const std::string &chain, size_t position)
