@@ -60,27 +60,8 @@ forwarding alice 1; forwarding fw 1; forwarding bob 1
 # so the receiving kernels really verify what fw rewrote.
 for s in alice bob; do nsx "$s" ethtool -K vlan2 tx off >/dev/null 2>&1; done
 
-# --- rules-format.md's example, verbatim ------------------------------------
-cat >"$E2E_TMP/fw.json" <<'JSON'
-{
-  "version": 1,
-  "policy": { "input": "drop", "forward": "drop" },
-  "log": { "limit": "100/minute" },
-  "forward": [
-    { "action": "accept", "in": "vlan1", "out": "vlan2" },
-    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "udp", "dport": 500 },
-    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "udp", "dport": 4500 },
-    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "esp" },
-    { "action": "drop", "log": true, "comment": "catch-all log" }
-  ],
-  "nat": [ { "out": "vlan2" } ],
-  "port-forward": [
-    { "in": "vlan2", "proto": "udp", "dport": 500,  "to-daddr": "192.168.1.2" },
-    { "in": "vlan2", "proto": "udp", "dport": 4500, "to-daddr": "192.168.1.2" },
-    { "in": "vlan2", "proto": "esp", "to-daddr": "192.168.1.2" }
-  ]
-}
-JSON
+# --- rules-format.md's example, verbatim (tests/e2e/rules/, shared with the demo) ---
+cp "$HERE/rules/scenario2-fw.json" "$E2E_TMP/fw.json"
 # without_pf PORT: the same rules without the port forward of UDP PORT
 without_pf() {
     "$E2E_PY" - "$E2E_TMP/fw.json" "$1" <<'PY'

@@ -33,26 +33,7 @@ forwarding alice 1; forwarding fw 1; forwarding bob 1
 note "alice 192.168.1.2 (behind fw) | fw 192.168.1.1 / 203.0.113.1 | bob 203.0.113.2"
 
 say "2. fw's ruleset (the guide's Scenario 2)"
-cat >"$E2E_TMP/fw.json" <<'JSON'
-{
-  "version": 1,
-  "policy": { "input": "drop", "forward": "drop" },
-  "log": { "limit": "100/minute" },
-  "forward": [
-    { "action": "accept", "in": "vlan1", "out": "vlan2" },
-    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "udp", "dport": 500 },
-    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "udp", "dport": 4500 },
-    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "esp" },
-    { "action": "drop", "log": true, "comment": "catch-all log" }
-  ],
-  "nat": [ { "out": "vlan2" } ],
-  "port-forward": [
-    { "in": "vlan2", "proto": "udp", "dport": 500,  "to-daddr": "192.168.1.2" },
-    { "in": "vlan2", "proto": "udp", "dport": 4500, "to-daddr": "192.168.1.2" },
-    { "in": "vlan2", "proto": "esp", "to-daddr": "192.168.1.2" }
-  ]
-}
-JSON
+cp "$(dirname "$0")/../../tests/e2e/rules/scenario2-fw.json" "$E2E_TMP/fw.json"
 cat "$E2E_TMP/fw.json"
 
 say "3. fwctl apply, fwctl status"
