@@ -53,8 +53,11 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_count.skel.h"
-#include <linux/if_link.h>
 #include "bench_gen.skel.h"
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/netdev.h>
+#include <sys/socket.h>
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -292,6 +295,206 @@ public:
 	Bpffs &operator=(const Bpffs &) = delete;
 };
 
+// --- threaded NAPI -------------------------------------------------------------
+
+// A veth's receive work (the firewall's XDP, the forwarding) runs in its
+// NAPI poll, which by default is a softirq on the CPU that transmitted to
+// it: the generator's. Threaded NAPI moves it into a kthread per rx queue,
+// which we pin to another CPU, so the generator and the router each own a
+// core, as a NIC's interrupt affinity would arrange.
+
+// One netlink attribute in a dump reply: type -> payload.
+using NlAttrs = std::map<uint16_t, std::string>;
+
+// A generic-netlink dump (one request, attributes of every reply message),
+// asked in the calling thread's network namespace.
+class Genl {
+public:
+	Genl()
+	{
+		fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+		if (fd_ < 0)
+			throw std::runtime_error(std::string("netlink socket: ") + strerror(errno));
+	}
+	~Genl() { close(fd_); }
+	Genl(const Genl &) = delete;
+	Genl &operator=(const Genl &) = delete;
+
+	uint16_t family(const std::string &name)
+	{
+		std::string a = attr(CTRL_ATTR_FAMILY_NAME, name + '\0');
+		for (auto &m : request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, a))
+			if (m.count(CTRL_ATTR_FAMILY_ID) && m[CTRL_ATTR_FAMILY_ID].size() >= 2)
+				return *(const uint16_t *)m[CTRL_ATTR_FAMILY_ID].data();
+		throw std::runtime_error("no generic netlink family " + name);
+	}
+	std::vector<NlAttrs> dump(uint16_t fam, uint8_t cmd, const std::string &attrs)
+	{
+		return request(fam, cmd, NLM_F_DUMP, attrs);
+	}
+	static std::string attr(uint16_t type, const std::string &payload)
+	{
+		nlattr a{(uint16_t)(NLA_HDRLEN + payload.size()), type};
+		std::string s((const char *)&a, sizeof a);
+		s += payload;
+		s.resize(NLA_ALIGN(s.size()), '\0');
+		return s;
+	}
+	static std::string attr_u32(uint16_t type, uint32_t v)
+	{
+		return attr(type, std::string((const char *)&v, 4));
+	}
+	static uint32_t u32(const NlAttrs &m, uint16_t type)
+	{
+		auto it = m.find(type);
+		return it != m.end() && it->second.size() >= 4 ? *(const uint32_t *)it->second.data() : 0;
+	}
+
+private:
+	int fd_ = -1;
+	uint32_t seq_ = 1;
+
+	std::vector<NlAttrs> request(uint16_t fam, uint8_t cmd, uint16_t flags, const std::string &attrs)
+	{
+		std::string msg(NLMSG_HDRLEN + GENL_HDRLEN, '\0');
+		auto *nh = (nlmsghdr *)msg.data();
+		nh->nlmsg_type = fam;
+		nh->nlmsg_flags = NLM_F_REQUEST | flags;
+		nh->nlmsg_seq = ++seq_;
+		auto *gh = (genlmsghdr *)(msg.data() + NLMSG_HDRLEN);
+		gh->cmd = cmd;
+		gh->version = 1;
+		msg += attrs;
+		((nlmsghdr *)msg.data())->nlmsg_len = msg.size();
+		if (send(fd_, msg.data(), msg.size(), 0) < 0)
+			throw std::runtime_error(std::string("netlink send: ") + strerror(errno));
+		std::vector<NlAttrs> out;
+		std::vector<char> buf(1 << 16);
+		for (;;) {
+			ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+			if (n < 0)
+				throw std::runtime_error(std::string("netlink recv: ") + strerror(errno));
+			for (auto *h = (nlmsghdr *)buf.data(); NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
+				if (h->nlmsg_type == NLMSG_DONE)
+					return out;
+				if (h->nlmsg_type == NLMSG_ERROR) {
+					int err = ((nlmsgerr *)NLMSG_DATA(h))->error;
+					if (err)
+						throw std::runtime_error(std::string("netlink: ") + strerror(-err));
+					return out; // an ack
+				}
+				NlAttrs m;
+				char *p = (char *)NLMSG_DATA(h) + GENL_HDRLEN;
+				int left = (int)h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+				while (left >= NLA_HDRLEN) {
+					auto *a = (nlattr *)p;
+					if (a->nla_len < NLA_HDRLEN || a->nla_len > left)
+						break;
+					m[a->nla_type & NLA_TYPE_MASK] =
+					    std::string(p + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
+					p += NLA_ALIGN(a->nla_len);
+					left -= NLA_ALIGN(a->nla_len);
+				}
+				out.push_back(std::move(m));
+				if (!(flags & NLM_F_DUMP))
+					return out;
+			}
+		}
+	}
+};
+
+struct NapiThread {
+	uint32_t rxq, napi_id;
+	int pid; // 0: the NAPI is not threaded
+};
+
+// The NAPI kthreads of a device's rx queues (netdev family: queue-get for
+// rx queue -> NAPI id, napi-get for NAPI id -> thread pid).
+std::vector<NapiThread> napi_threads(const std::string &ns_path, const std::string &dev)
+{
+	NetnsEnter in(ns_path);
+	uint32_t ifindex = if_nametoindex(dev.c_str());
+	if (!ifindex)
+		throw std::runtime_error("no " + dev + " in " + ns_path);
+	Genl nl;
+	uint16_t fam = nl.family(NETDEV_FAMILY_NAME);
+	std::map<uint32_t, int> pid_of;
+	for (auto &m : nl.dump(fam, NETDEV_CMD_NAPI_GET, Genl::attr_u32(NETDEV_A_NAPI_IFINDEX, ifindex)))
+		if (Genl::u32(m, NETDEV_A_NAPI_IFINDEX) == ifindex)
+			pid_of[Genl::u32(m, NETDEV_A_NAPI_ID)] = (int)Genl::u32(m, NETDEV_A_NAPI_PID);
+	std::vector<NapiThread> out;
+	for (auto &m : nl.dump(fam, NETDEV_CMD_QUEUE_GET, Genl::attr_u32(NETDEV_A_QUEUE_IFINDEX, ifindex)))
+		if (Genl::u32(m, NETDEV_A_QUEUE_IFINDEX) == ifindex &&
+		    Genl::u32(m, NETDEV_A_QUEUE_TYPE) == NETDEV_QUEUE_TYPE_RX && m.count(NETDEV_A_QUEUE_NAPI_ID)) {
+			uint32_t id = Genl::u32(m, NETDEV_A_QUEUE_NAPI_ID);
+			out.push_back({Genl::u32(m, NETDEV_A_QUEUE_ID), id, pid_of.count(id) ? pid_of[id] : 0});
+		}
+	if (out.empty()) {
+		// veth does not tell which queue a NAPI serves; it adds one
+		// per rx queue, in queue order, and ids ascend as they are added.
+		uint32_t q = 0;
+		for (auto &[id, pid] : pid_of)
+			out.push_back({q++, id, pid});
+	}
+	std::sort(out.begin(), out.end(), [](auto &a, auto &b) { return a.rxq < b.rxq; });
+	return out;
+}
+
+// Threaded NAPI on the firewall's ingress veth f0, its kthreads pinned:
+// rx queue i's to CPU (cpu + i) % ncpu (the generator's thread i sends to
+// rx queue i from CPU i). Run as SCHED_FIFO 1 like the generator, for the
+// same reason (a shared machine).
+class FwNapi {
+public:
+	FwNapi(const Topology &t, int cpu, bool rt) : ns_path_(Topology::path(t.fw)), cpu_(cpu), rt_(rt)
+	{
+		// /sys shows the namespace of whoever mounted it: mount a
+		// sysfs of fw's namespace in a private mount namespace.
+		sh_ok(t.in(t.fw, "unshare --mount sh -c " +
+				     sh_quote("mount -t sysfs sysfs /sys && echo " + std::string("1") + " > /sys/class/net/f0/threaded")));
+		pin();
+	}
+	// Again before every measurement: a NAPI that was deleted and added
+	// back (XDP detached with GRO off) gets a new, unpinned thread.
+	void pin()
+	{
+		int ncpu = std::max(1u, std::thread::hardware_concurrency());
+		pins_ = napi_threads(ns_path_, "f0");
+		bool any = false;
+		for (auto &t : pins_) {
+			if (!t.pid)
+				continue;
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			CPU_SET((cpu_ + (int)t.rxq) % ncpu, &set);
+			if (sched_setaffinity(t.pid, sizeof set, &set) != 0)
+				throw std::runtime_error("pinning NAPI thread " + std::to_string(t.pid) + ": " +
+							 strerror(errno));
+			sched_param sp{};
+			sp.sched_priority = rt_ ? 1 : 0;
+			sched_setscheduler(t.pid, rt_ ? SCHED_FIFO : SCHED_OTHER, &sp);
+			any = true;
+		}
+		if (!any)
+			throw std::runtime_error("f0 has no threaded NAPI (is GRO on?)");
+	}
+	json describe() const
+	{
+		json j = json::array();
+		int ncpu = std::max(1u, std::thread::hardware_concurrency());
+		for (auto &t : pins_)
+			j.push_back({{"rxq", t.rxq}, {"napi_id", t.napi_id}, {"pid", t.pid},
+				     {"cpu", (cpu_ + (int)t.rxq) % ncpu}});
+		return j;
+	}
+
+private:
+	std::string ns_path_;
+	int cpu_;
+	bool rt_;
+	std::vector<NapiThread> pins_;
+};
+
 // --- BPF: generator and sink -------------------------------------------------
 
 uint16_t ip_checksum(const uint8_t *p, size_t n)
@@ -385,6 +588,17 @@ public:
 	Sink(const Sink &) = delete;
 	Sink &operator=(const Sink &) = delete;
 	uint64_t packets() const { return sum_percpu(bpf_map__fd(skel_->maps.sink_rx)); }
+	// The IPv4 source of the latest frame at the sink ("" if none since reset).
+	std::string last_source() const
+	{
+		uint32_t a = __atomic_load_n(&skel_->bss->last_saddr, __ATOMIC_RELAXED);
+		if (!a)
+			return "";
+		auto *b = (const uint8_t *)&a;
+		return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
+		       std::to_string(b[3]);
+	}
+	void reset_source() { __atomic_store_n(&skel_->bss->last_saddr, 0, __ATOMIC_RELAXED); }
 
 private:
 	bench_count *skel_ = nullptr;
@@ -432,6 +646,7 @@ public:
 	{
 		running_ = true;
 		error_.clear();
+		spans_.assign(threads_, {});
 		for (int i = 0; i < threads_; i++)
 			workers_.emplace_back([this, i] { worker(i); });
 	}
@@ -443,6 +658,19 @@ public:
 		workers_.clear();
 	}
 	std::string error() const { return error_; }
+	// Seconds from the first test run's start to the last one's end, over
+	// the threads, of the latest start()...stop().
+	double active_seconds() const
+	{
+		std::optional<Clock::time_point> a, b;
+		for (auto &[s, e] : spans_) {
+			if (s == Clock::time_point{})
+				continue;
+			a = a ? std::min(*a, s) : s;
+			b = b ? std::max(*b, e) : e;
+		}
+		return a ? std::chrono::duration<double>(*b - *a).count() : 0;
+	}
 
 private:
 	bench_gen *skel_ = nullptr;
@@ -452,6 +680,7 @@ private:
 	bool rt_;
 	std::atomic<bool> running_{false};
 	std::vector<std::thread> workers_;
+	std::vector<std::pair<Clock::time_point, Clock::time_point>> spans_; // per thread
 	std::string error_;
 
 	void worker(int idx)
@@ -492,7 +721,11 @@ private:
 				    .data_size_in = (uint32_t)frame_.size(), .repeat = repeat,
 				    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
 			auto t0 = Clock::now();
-			if (bpf_prog_test_run_opts(prog, &opts) != 0 && errno != EINTR) {
+			if (spans_[idx].first == Clock::time_point{})
+				spans_[idx].first = t0;
+			int err = bpf_prog_test_run_opts(prog, &opts);
+			spans_[idx].second = Clock::now();
+			if (err != 0 && errno != EINTR) {
 				error_ = std::string("BPF_PROG_TEST_RUN (live frames): ") + strerror(errno);
 				return;
 			}
@@ -513,15 +746,20 @@ struct Sample {
 	double rx_pps = 0;      // frames at the sink
 	double tx_pps = 0;      // frames the generator redirected
 	std::optional<double> counter_pps; // the variant's own drop counter
+	std::string sink_source;           // IPv4 source of the last frame at the sink
 };
 
 struct Bench {
 	Sink &sink;
 	Generator &gen;
+	FwNapi *napi; // null: the fw namespace's receive work is softirq
 	double warmup, window;
 
 	Sample measure(const CounterFn &counter)
 	{
+		if (napi)
+			napi->pin();
+		sink.reset_source();
 		gen.start();
 		struct Edge {
 			Clock::time_point t;
@@ -529,14 +767,9 @@ struct Bench {
 		};
 		auto edge = [&] {
 			Edge e{};
-			if (counter) {
-				// A command takes a while: time its midpoint.
-				auto t0 = Clock::now();
+			e.t = Clock::now();
+			if (counter)
 				e.cnt = counter();
-				e.t = t0 + (Clock::now() - t0) / 2;
-			} else {
-				e.t = Clock::now();
-			}
 			e.rx = sink.packets();
 			e.tx = gen.sent();
 			return e;
@@ -544,14 +777,29 @@ struct Bench {
 		Sample s;
 		try {
 			sleep_checked(warmup);
-			Edge a = edge();
-			sleep_checked(window);
-			Edge b = edge();
-			double dt = std::chrono::duration<double>(b.t - a.t).count();
-			s.rx_pps = (b.rx - a.rx) / dt;
-			s.tx_pps = (b.tx - a.tx) / dt;
-			if (counter)
+			if (counter) {
+				// A counter read is a command that takes a while, and
+				// longer when the generator's SCHED_FIFO threads fill
+				// every CPU: read it with the generator stopped, and
+				// divide by the time the generator ran between reads.
+				gen.stop();
+				Edge a = edge();
+				gen.start();
+				sleep_checked(window);
+				gen.stop();
+				Edge b = edge();
+				double dt = std::max(gen.active_seconds(), 1e-3);
+				s.rx_pps = (b.rx - a.rx) / dt;
+				s.tx_pps = (b.tx - a.tx) / dt;
 				s.counter_pps = (b.cnt - a.cnt) / dt;
+			} else {
+				Edge a = edge();
+				sleep_checked(window);
+				Edge b = edge();
+				double dt = std::chrono::duration<double>(b.t - a.t).count();
+				s.rx_pps = (b.rx - a.rx) / dt;
+				s.tx_pps = (b.tx - a.tx) / dt;
+			}
 		} catch (...) {
 			gen.stop();
 			throw;
@@ -559,6 +807,7 @@ struct Bench {
 		gen.stop();
 		if (!gen.error().empty())
 			throw std::runtime_error(gen.error());
+		s.sink_source = sink.last_source();
 		return s;
 	}
 };
@@ -574,6 +823,7 @@ struct Variant {
 	// for drop variants (empty: use the generator's rate).
 	std::function<CounterFn(int n)> setup;
 	std::function<void()> teardown;
+	bool nat = false; // masquerades out of f1: the sink must see f1's address as source
 };
 
 std::string nft_linear(int n, bool drop)
@@ -606,29 +856,40 @@ std::string nft_set(int n)
 	return s.str();
 }
 
-std::string nft_ct_masq()
+// Conntrack and masquerade, with N-1 rules that miss before the accept:
+// the first packet of a connection walks them, the rest are established.
+std::string nft_ct_masq(int n)
 {
-	return "table inet fwbench {\n"
-	       "  chain forward {\n"
-	       "    type filter hook forward priority filter; policy drop;\n"
-	       "    ct state established,related accept\n"
-	       "    ct state invalid drop\n"
-	       "    udp dport " +
-	       std::to_string(DPORT) +
-	       " accept\n"
-	       "  }\n"
-	       "}\n"
-	       "table ip fwbench_nat {\n"
-	       "  chain postrouting {\n"
-	       "    type nat hook postrouting priority srcnat; policy accept;\n"
-	       "    oifname \"f1\" masquerade\n"
-	       "  }\n"
-	       "}\n";
+	std::ostringstream s;
+	s << "table inet fwbench {\n"
+	     "  chain forward {\n"
+	     "    type filter hook forward priority filter; policy drop;\n"
+	     "    ct state established,related accept\n"
+	     "    ct state invalid drop\n";
+	for (int i = 0; i < n - 1; i++)
+		s << "    udp dport " << OTHER_PORT0 + i << " drop\n";
+	s << "    udp dport " << DPORT << " accept\n"
+	     "  }\n"
+	     "}\n"
+	     "table ip fwbench_nat {\n"
+	     "  chain postrouting {\n"
+	     "    type nat hook postrouting priority srcnat; policy accept;\n"
+	     "    oifname \"f1\" masquerade\n"
+	     "  }\n"
+	     "}\n";
+	return s.str();
 }
 
+struct FwctlOpts {
+	bool drop = false; // policy accept, the last rule drops (else policy drop, it accepts)
+	bool fast = false; // "fastpath": true
+	bool nat = false;  // masquerade out of f1
+};
+
 // The same rules as nft_linear, in fwctl's rules.json format.
-json fwctl_rules(int n, bool drop, bool fast = false)
+json fwctl_rules(int n, FwctlOpts o)
 {
+	bool drop = o.drop;
 	json rules = json::array();
 	for (int i = 0; i < n - 1; i++)
 		rules.push_back({{"action", "drop"}, {"proto", "udp"}, {"dport", OTHER_PORT0 + i}});
@@ -637,8 +898,10 @@ json fwctl_rules(int n, bool drop, bool fast = false)
 		{"interfaces", {"f0", "f1"}},
 		{"policy", {{"input", "accept"}, {"forward", drop ? "accept" : "drop"}}},
 		{"forward", rules}};
-	if (fast)
+	if (o.fast)
 		doc["fastpath"] = true;
+	if (o.nat)
+		doc["nat"] = json::array({{{"out", "f1"}}});
 	return doc;
 }
 
@@ -685,6 +948,7 @@ int main(int argc, char **argv)
 	uint32_t flows = 1;
 	int threads = 1;
 	bool no_rt = false;
+	int fw_cpu = -1; // threaded NAPI measured slower here: see README.md
 	size_t frame_len = 60;
 	std::string json_path = "fw_bench_forward.json";
 	std::string fwctl;
@@ -701,7 +965,11 @@ int main(int argc, char **argv)
 		       "stop starting measurements after this many seconds (default 900; quick 80)");
 	app.add_option("--flows", flows, "distinct UDP source ports (default 1)")->check(CLI::Range(1, 65535));
 	app.add_option("--threads", threads, "generator threads, one per CPU (default 1)")->check(CLI::Range(1, 64));
-	app.add_flag("--no-rt", no_rt, "run the generator as SCHED_OTHER, not SCHED_FIFO 1");
+	app.add_flag("--no-rt", no_rt, "run the generator (and f0's NAPI threads) as SCHED_OTHER, not SCHED_FIFO 1");
+	app.add_option("--fw-cpu", fw_cpu,
+		       "threaded NAPI on f0, rx queue 0's thread pinned to this CPU (default -1: off, the "
+		       "firewall runs in softirq on the generating CPU)")
+	    ->check(CLI::Range(-1, 1023));
 	app.add_option("--frame-size", frame_len, "frame bytes without FCS (default 60)")->check(CLI::Range(60, 1500));
 	app.add_option("--json", json_path, "where to write the JSON report (default ./fw_bench_forward.json)");
 	app.add_option("--fwctl", fwctl,
@@ -770,6 +1038,7 @@ int main(int argc, char **argv)
 			 {"flows", flows},
 			 {"threads", threads},
 			 {"generator_sched", no_rt ? "SCHED_OTHER" : "SCHED_FIFO"},
+			 {"fw_cpu", fw_cpu},
 			 {"frame_bytes", frame_len},
 			 {"fwctl", fwctl.empty() ? json(nullptr) : json(fwctl)}}}};
 	{
@@ -806,7 +1075,12 @@ int main(int argc, char **argv)
 		}
 		Sink sink(topo);
 		Generator gen(topo, flows, frame_len, threads, !no_rt);
-		Bench bench{sink, gen, warmup, window};
+		std::optional<FwNapi> napi;
+		if (fw_cpu >= 0) {
+			napi.emplace(topo, fw_cpu, !no_rt);
+			report["config"]["fw_napi_threads"] = napi->describe();
+		}
+		Bench bench{sink, gen, napi ? &*napi : nullptr, warmup, window};
 
 		auto nft_load = [&](const std::string &text) {
 			std::string f = workdir + "/ruleset.nft";
@@ -825,11 +1099,11 @@ int main(int argc, char **argv)
 		auto fwctl_cmd = [&](const std::string &args) {
 			return tmo + topo.in(topo.fw, sh_quote(fwctl) + " --pin-dir " + sh_quote(pin_dir) + " " + args);
 		};
-		auto fwctl_apply = [&](int n, bool drop, bool fast = false) -> CounterFn {
+		auto fwctl_apply = [&](int n, FwctlOpts o) -> CounterFn {
 			std::string f = workdir + "/rules.json";
-			write_file(f, fwctl_rules(n, drop, fast).dump(1) + "\n");
+			write_file(f, fwctl_rules(n, o).dump(1) + "\n");
 			sh_ok(fwctl_cmd("apply " + sh_quote(f)));
-			if (!drop)
+			if (!o.drop)
 				return {};
 			// The last rule's counter, if `fwctl stats --json` has it.
 			CounterFn c = [&, n]() -> uint64_t {
@@ -861,10 +1135,10 @@ int main(int argc, char **argv)
 			{"nft-set", true, false,
 			 "nftables, policy drop: `udp dport @ports accept`, a set of N ports (9000 among them)",
 			 [&](int n) { return nft_load(nft_set(n)), CounterFn{}; }, nft_flush},
-			{"nft-ct-masq", false, false,
-			 "nftables with conntrack (ct state established,related accept; invalid drop; udp dport "
-			 "9000 accept) and masquerade on f1",
-			 [&](int) { return nft_load(nft_ct_masq()), CounterFn{}; }, nft_flush},
+			{"nft-ct-masq", true, false,
+			 "nftables with conntrack (ct state established,related accept; invalid drop; N-1 "
+			 "`udp dport P drop`; udp dport 9000 accept) and masquerade on f1",
+			 [&](int n) { return nft_load(nft_ct_masq(n)), CounterFn{}; }, nft_flush, true},
 			{"nft-linear-drop", true, true,
 			 "nftables, policy accept: N drop rules, the traffic hits the last; rate = that rule's "
 			 "nft counter",
@@ -877,14 +1151,19 @@ int main(int argc, char **argv)
 		if (!fwctl.empty()) {
 			variants.push_back({"fwctl", true, false,
 					    "fwctl (hook): the nft-linear rules as rules.json, forward policy drop",
-					    [&](int n) { return fwctl_apply(n, false); }, fwctl_down});
+					    [&](int n) { return fwctl_apply(n, {}); }, fwctl_down});
 			variants.push_back({"fwctl-fast", true, false,
 					    "fwctl (hook): as fwctl, with \"fastpath\": true (XDP bpf_redirect)",
-					    [&](int n) { return fwctl_apply(n, false, true); }, fwctl_down});
+					    [&](int n) { return fwctl_apply(n, {.fast = true}); }, fwctl_down});
+			variants.push_back({"fwctl-nat", true, false,
+					    "fwctl (hook): as nft-ct-masq (N-1 drop rules, udp dport 9000 accept, "
+					    "masquerade out of f1), with \"fastpath\": true",
+					    [&](int n) { return fwctl_apply(n, {.fast = true, .nat = true}); },
+					    fwctl_down, true});
 			variants.push_back({"fwctl-drop", true, true,
 					    "fwctl (hook): the nft-linear-drop rules; rate = the last rule's counter "
 					    "from `fwctl stats --json`, else the generator's rate",
-					    [&](int n) { return fwctl_apply(n, true); }, fwctl_down});
+					    [&](int n) { return fwctl_apply(n, {.drop = true}); }, fwctl_down});
 		}
 		// conntrack last: its hooks go when its table goes, but keep the
 		// stateless variants clear of any doubt.
@@ -921,6 +1200,10 @@ int main(int argc, char **argv)
 						setup_s = secs_since(t0);
 						s = bench.measure(counter);
 						v.teardown();
+						const char *want = v.nat ? IP_F1 : IP_S0;
+						if (!v.drops && s.rx_pps >= 1 && s.sink_source != want)
+							throw std::runtime_error("frames reached the sink from " +
+										 s.sink_source + ", not " + want);
 						std::string metric = "rx";
 						double pps = s.rx_pps;
 						if (v.drops) {
