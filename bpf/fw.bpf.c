@@ -20,8 +20,8 @@
 #include "lib/ct.h"
 #include "lib/log.h"
 #include "lib/reject.h"
-#include "lib/fastpath.h"
 #include "lib/nat.h"
+#include "lib/fastpath.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -189,7 +189,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		if (fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex))
 			return XDP_DROP; /* masquerade without a free port */
 		if (!l3 && chain == FW_CHAIN_FORWARD)
-			return fw_fastpath(ctx, cfg, &p, in_ifindex);
+			return fw_fastpath(ctx, cfg, &p, in_ifindex, NULL);
 	}
 	return fw_xdp_action(ctx, &p, verdict, l3);
 
@@ -201,7 +201,7 @@ ct_accept:
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	return l3 ? XDP_PASS : fw_fastpath(ctx, cfg, &p, in_ifindex);
+	return l3 ? XDP_PASS : fw_fastpath(ctx, cfg, &p, in_ifindex, hit);
 }
 
 SEC("xdp")

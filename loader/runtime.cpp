@@ -87,6 +87,20 @@ bool is_l3_device(const std::string &ifname)
 	return ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER;
 }
 
+// The kernel driver behind an interface ("veth", "tun"...), "" if unknown.
+std::string driver_name(const std::string &ifname)
+{
+	Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	struct ethtool_drvinfo info {};
+	struct ifreq ifr {};
+	info.cmd = ETHTOOL_GDRVINFO;
+	strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+	ifr.ifr_data = (char *)&info;
+	if (s.fd < 0 || ioctl(s.fd, SIOCETHTOOL, &ifr) < 0)
+		return "";
+	return info.driver;
+}
+
 // Native XDP on a veth transmits XDP_TX frames (reject answers) through the
 // peer's NAPI, which exists only while the peer has GRO on or an XDP program;
 // without it the kernel drops them silently. A veth advertises NDO_XMIT in
@@ -95,13 +109,7 @@ bool is_l3_device(const std::string &ifname)
 // Decided at attach time (a later change of the peer is not followed).
 bool veth_without_xdp_peer(const std::string &ifname, uint32_t ifindex)
 {
-	Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-	struct ethtool_drvinfo info {};
-	struct ifreq ifr {};
-	info.cmd = ETHTOOL_GDRVINFO;
-	strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-	ifr.ifr_data = (char *)&info;
-	if (s.fd < 0 || ioctl(s.fd, SIOCETHTOOL, &ifr) < 0 || strcmp(info.driver, "veth") != 0)
+	if (driver_name(ifname) != "veth")
 		return false;
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	if (bpf_xdp_query((int)ifindex, 0, &q) != 0)
@@ -118,6 +126,25 @@ bool xdp_redirect_target(const std::string &ifname, uint32_t ifindex)
 		return false;
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	return bpf_xdp_query((int)ifindex, 0, &q) == 0 && (q.feature_flags & NETDEV_XDP_ACT_NDO_XMIT);
+}
+
+// The fast path's view of an attached interface (FW_FAST_IF_*, see
+// bpf/lib/fastpath.h). Checksums need checking where a packet may come
+// from a stack on this machine with its checksum left to "hardware"
+// (CHECKSUM_PARTIAL): virtual links to other namespaces or to userspace,
+// and any device where XDP runs in generic mode (after GRO, which leaves
+// merged packets the same way). A NIC's native XDP sees wire packets.
+uint32_t fast_if_flags(const std::string &ifname, uint32_t ifindex)
+{
+	uint32_t flags = 0;
+	if (xdp_redirect_target(ifname, ifindex))
+		flags |= FW_FAST_IF_OUT;
+	std::string drv = driver_name(ifname);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	bool generic = bpf_xdp_query((int)ifindex, 0, &q) != 0 || q.attach_mode != XDP_ATTACHED_DRV;
+	if (generic || drv == "veth" || drv == "tun" || drv == "netkit" || drv.empty())
+		flags |= FW_FAST_IF_VERIFY_CSUM;
+	return flags;
 }
 
 // Kernel IPsec (XFRM) policies decide in the stack what gets encrypted; a
@@ -953,16 +980,17 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 
 	phase("switch and attach");
 
-	// Where the fast path may send packets (only read when "fastpath").
+	// Where the fast path may send packets, and whose packets it must
+	// check first (only read when "fastpath").
 	{
-		int f = fd("fw_fast_out");
+		int f = fd("fw_fast_if");
 		for (auto &k : map_keys<uint32_t>(f))
 			bpf_map_delete_elem(f, &k);
-		uint32_t one = 1;
 		if (rs.fastpath)
-			for (auto &[name, idx] : targets)
-				if (xdp_redirect_target(name, idx))
-					map_update(f, &idx, &one, "fast path interfaces");
+			for (auto &[name, idx] : targets) {
+				uint32_t flags = fast_if_flags(name, idx);
+				map_update(f, &idx, &flags, "fast path interfaces");
+			}
 	}
 
 	// 5. Interfaces that left the selection.

@@ -1,25 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /* The forwarding fast path: a forwarded packet that the firewall accepted
  * leaves through bpf_redirect straight from XDP, skipping the stack, when
- * (and only when) the stack would have done nothing more than route it.
- * Every doubt sends the packet to the stack (XDP_PASS), which is always
- * correct, only slower. */
+ * (and only when) the stack would have done nothing more than route it and
+ * translate it as the connection table says. Every doubt sends the packet
+ * to the stack (XDP_PASS), which is always correct, only slower. */
 #ifndef FW_FASTPATH_H
 #define FW_FASTPATH_H
 
 #include "maps.h"
 #include "parse.h"
 #include "route.h"
+#include "csum.h"
+#include "nat.h"
 
-/* Interfaces a redirected frame may leave by: Ethernet devices fwctl is
- * attached to whose driver transmits XDP frames (NDO_XMIT); written at
- * apply. A TUN device (a userspace VPN's) is never here. */
+/* Interfaces fwctl is attached to, with FW_FAST_IF_* flags; written at
+ * apply. FW_FAST_IF_OUT: a redirected frame may leave by it (an Ethernet
+ * device whose driver transmits XDP frames, NDO_XMIT; never a TUN device,
+ * a userspace VPN's). FW_FAST_IF_VERIFY_CSUM: its packets may come from a
+ * local stack with unfinished checksums (lib/csum.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, __u32);
-} fw_fast_out SEC(".maps");
+} fw_fast_if SEC(".maps");
 
 /* IPsec never takes the fast path: IKE, NAT-T and ESP/AH go to the stack
  * (a local daemon may terminate them, or the kernel decrypt them), and
@@ -36,19 +40,26 @@ static __always_inline int fw_fastpath_ipsec(const struct fw_pkt *p)
 	return 0;
 }
 
-/* Returns XDP_REDIRECT when it sent the packet, XDP_PASS otherwise. */
+/* Returns XDP_REDIRECT when it sent the packet, XDP_PASS otherwise.
+ * `ct` is the connection entry the packet's key found (NULL for the
+ * packet that opened the connection): its NAT, which TC egress would do
+ * and a redirect skips, is done here. Called after any destination
+ * rewrite of the ingress side, so p describes the packet as it is now. */
 static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_cfg *cfg,
-				       const struct fw_pkt *p, __u32 in_ifindex)
+				       struct fw_pkt *p, __u32 in_ifindex,
+				       const struct fw_ct_entry *ct)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct bpf_fib_lookup f = {};
 	struct ethhdr *eth = data;
+	__u32 *in_flags, *out_flags;
 
 	if (!(cfg->flags & FW_CFG_F_FASTPATH))
 		return XDP_PASS;
-	/* NAT rewrites happen on egress (TC), which a redirect skips. */
-	if (cfg->nat_count || cfg->pf_count)
+	/* The first packet of a translated connection: TC egress finds the
+	 * entry just made. Later packets come with theirs. */
+	if (!ct && (cfg->nat_count || cfg->pf_count))
 		return XDP_PASS;
 	if (p->l3_off != sizeof(struct ethhdr) || p->frag != FW_FRAG_NONE || !p->l4_ok)
 		return XDP_PASS;
@@ -58,8 +69,19 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 	 * or an ICMP error, local, unreachable...) is the stack's job. */
 	if (fw_fib_lookup(ctx, p, in_ifindex, &f) != BPF_FIB_LKUP_RET_SUCCESS)
 		return XDP_PASS;
-	if (!bpf_map_lookup_elem(&fw_fast_out, &f.ifindex))
+	out_flags = bpf_map_lookup_elem(&fw_fast_if, &f.ifindex);
+	if (!out_flags || !(*out_flags & FW_FAST_IF_OUT))
 		return XDP_PASS;
+	in_flags = bpf_map_lookup_elem(&fw_fast_if, &in_ifindex);
+	if (!in_flags || ((*in_flags & FW_FAST_IF_VERIFY_CSUM) && !fw_l4_csum_ok(data, data_end, p)))
+		return XDP_PASS;
+	/* The source rewrite (masquerade, replies of a port forward): plain
+	 * incremental checksum updates, right for the complete sums above. */
+	if (ct && ct->nat && fw_nat_snat_apply(data, data_end, p, ct))
+		return XDP_PASS;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return XDP_PASS;
 	if (p->t.family == 4) {

@@ -43,6 +43,7 @@
 #include "bucket.h"
 #include "maps.h"
 #include "parse.h"
+#include "csum.h"
 
 #define FW_REJECT_INTERVAL_NS (1000000000ull / 100) /* 100 answers a second */
 #define FW_REJECT_BURST 50
@@ -61,27 +62,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fw_quote_buf);
 } fw_reject_scratch SEC(".maps");
-
-static __always_inline __u32 fw_csum_add(__u32 a, __u32 b)
-{
-	__u32 r = a + b;
-
-	return r + (r < a);
-}
-
-static __always_inline __u16 fw_csum_fold(__u32 s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)~s;
-}
-
-/* Sums of memory words as bpf_csum_diff computes them (memory order), so
- * constants of the pseudo-header are added in network byte order. */
-static __always_inline __u32 fw_csum_mem(void *p, __u32 size, __u32 seed)
-{
-	return (__u32)bpf_csum_diff(NULL, 0, p, size, seed);
-}
 
 static __always_inline int fw_reject_eligible(void *data, void *data_end, const struct fw_pkt *p)
 {

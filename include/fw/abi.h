@@ -68,6 +68,10 @@ struct fw_active {
 /* fw_gen_cfg[gen] */
 #define FW_CFG_F_FASTPATH 0x1 /* forward accepted packets with bpf_redirect */
 
+/* fw_fast_if values: per attached interface (bpf/lib/fastpath.h). */
+#define FW_FAST_IF_OUT 0x1         /* redirected frames may leave by it */
+#define FW_FAST_IF_VERIFY_CSUM 0x2 /* its checksums may be unfinished */
+
 struct fw_gen_cfg {
 	__u8 policy[FW_CHAINS]; /* enum fw_verdict when no rule matches */
 	__u8 flags;             /* FW_CFG_F_* */

@@ -95,3 +95,142 @@ TEST_CASE("fast path: an egress device that cannot take XDP frames is never a ta
 	h.apply(kRules); // wan1 has no XDP program: vlan2 cannot transmit redirected frames
 	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40002, 53), "vlan1").action == XDP_PASS);
 }
+
+namespace {
+
+// Masquerade out of vlan2 and a port forward to 10.1.0.2 (the LAN host with
+// a neighbour entry), with the fast path on.
+const char *kNatRules = R"({ "fastpath": true, "interfaces": ["vlan1", "vlan2"],
+  "policy": {"input": "drop", "forward": "drop"},
+  "forward": [ {"action": "accept", "in": "vlan1", "out": "vlan2"},
+               {"action": "accept", "in": "vlan2", "out": "vlan1", "proto": "tcp", "dport": 9000} ],
+  "nat": [ {"out": "vlan2"} ],
+  "port-forward": [ {"in": "vlan2", "proto": "tcp", "dport": 8000, "to-daddr": "10.1.0.2", "to-dport": 9000} ] })";
+
+const uint8_t kLanMac[6] = {0x02, 0, 0, 0, 0x01, 0x02}, kWanGwMac[6] = {0x02, 0, 0, 0, 0x02, 0x02};
+
+bool dest_mac_is(const Packet &p, const uint8_t *mac)
+{
+	return std::equal(mac, mac + 6, p.bytes.begin());
+}
+
+// The TCP checksum field as a stack that offloads it leaves it
+// (CHECKSUM_PARTIAL): the pseudo-header's sum, not complemented.
+Packet with_partial_checksum(Packet p)
+{
+	size_t len = p.bytes.size() - p.l4;
+	uint32_t sum = csum_add(0, &p.bytes[p.l3 + 12], 8) + p.proto() + (uint32_t)len;
+	uint16_t c = (uint16_t)~csum_fold(sum);
+	p.bytes[p.l4 + 16] = (uint8_t)(c >> 8), p.bytes[p.l4 + 17] = (uint8_t)c;
+	return p;
+}
+
+} // namespace
+
+TEST_CASE("fast path with masquerade: later packets leave translated from XDP, both ways")
+{
+	Harness &h = Harness::get();
+	h.down();
+	PeerXdp wan("wan1"), lan("lan1");
+	h.apply(kNatRules);
+	const uint8_t SYN = 0x02, ACK = 0x10;
+
+	// The connection's first packet goes through the stack: TC egress
+	// translates it with the entry the ingress just made.
+	auto syn = h.xdp(Packet::tcp("10.1.0.2", "198.51.100.7", 41000, 443, SYN), "vlan1");
+	REQUIRE(syn.action == XDP_PASS);
+	CHECK(syn.packet().src() == "10.1.0.2");
+	auto syn_out = h.tc_egress(syn.packet(), "vlan2").packet();
+	CHECK(syn_out.src() == "192.0.2.1");
+
+	// The answer: translated back and redirected to the LAN host.
+	uint64_t fast = h.stat(FW_STAT_FASTPATH).packets;
+	auto sa = h.xdp(Packet::tcp("198.51.100.7", "192.0.2.1", 443, syn_out.sport(), SYN | ACK), "vlan2");
+	CHECK(sa.action == XDP_REDIRECT);
+	Packet sa_out = sa.packet();
+	CHECK(sa_out.dst() == "10.1.0.2");
+	CHECK(sa_out.dport() == 41000);
+	CHECK(dest_mac_is(sa_out, kLanMac));
+	CHECK(sa_out.ipv4_checksum_ok());
+	CHECK(sa_out.l4_checksum_ok());
+
+	// Then the LAN host's packets: source rewritten here, not on egress.
+	auto ack = h.xdp(Packet::tcp("10.1.0.2", "198.51.100.7", 41000, 443, ACK), "vlan1");
+	CHECK(ack.action == XDP_REDIRECT);
+	Packet ack_out = ack.packet();
+	CHECK(ack_out.src() == "192.0.2.1");
+	CHECK(ack_out.sport() == syn_out.sport());
+	CHECK(ack_out.dst() == "198.51.100.7");
+	CHECK(ack_out.bytes[ack_out.l3 + 8] == 63); // TTL
+	CHECK(dest_mac_is(ack_out, kWanGwMac));
+	CHECK(ack_out.ipv4_checksum_ok());
+	CHECK(ack_out.l4_checksum_ok());
+	CHECK(h.stat(FW_STAT_FASTPATH).packets == fast + 2);
+}
+
+TEST_CASE("fast path with a port forward: requests and replies translated from XDP")
+{
+	Harness &h = Harness::get();
+	h.down();
+	PeerXdp wan("wan1"), lan("lan1");
+	h.apply(kNatRules);
+	const uint8_t SYN = 0x02, ACK = 0x10;
+
+	auto syn = h.xdp(Packet::tcp("198.51.100.7", "192.0.2.1", 50000, 8000, SYN), "vlan2");
+	REQUIRE(syn.action == XDP_PASS); // the first packet: the stack
+	CHECK(syn.packet().dst() == "10.1.0.2");
+	CHECK(syn.packet().dport() == 9000);
+
+	auto sa = h.xdp(Packet::tcp("10.1.0.2", "198.51.100.7", 9000, 50000, SYN | ACK), "vlan1");
+	CHECK(sa.action == XDP_REDIRECT);
+	Packet sa_out = sa.packet();
+	CHECK(sa_out.src() == "192.0.2.1");
+	CHECK(sa_out.sport() == 8000);
+	CHECK(sa_out.l4_checksum_ok());
+
+	auto ack = h.xdp(Packet::tcp("198.51.100.7", "192.0.2.1", 50000, 8000, ACK), "vlan2");
+	CHECK(ack.action == XDP_REDIRECT);
+	Packet ack_out = ack.packet();
+	CHECK(ack_out.dst() == "10.1.0.2");
+	CHECK(ack_out.dport() == 9000);
+	CHECK(dest_mac_is(ack_out, kLanMac));
+	CHECK(ack_out.l4_checksum_ok());
+}
+
+TEST_CASE("fast path: a checksum left to the hardware, or a wrong one, takes the stack")
+{
+	Harness &h = Harness::get();
+	h.down();
+	PeerXdp wan("wan1");
+	h.apply(kRules);
+	const uint8_t ACK = 0x10;
+	Packet good = Packet::tcp("10.1.0.2", "198.51.100.7", 42000, 443, ACK);
+	CHECK(h.xdp(good, "vlan1").action == XDP_REDIRECT);
+
+	// A local stack's offloaded checksum (CHECKSUM_PARTIAL, invisible to
+	// XDP): a redirect would deliver it unfinished. The stack finishes it.
+	auto partial = h.xdp(with_partial_checksum(good), "vlan1");
+	CHECK(partial.action == XDP_PASS);
+	CHECK(partial.packet().bytes == with_partial_checksum(good).bytes); // untouched
+
+	Packet bad = good;
+	bad.bytes[bad.l4 + 17] ^= 0x5a;
+	CHECK(h.xdp(bad, "vlan1").action == XDP_PASS);
+
+	// Checked for every length: odd tails, blocks of 4 to 512 bytes.
+	for (size_t n : {1, 2, 3, 5, 63, 255, 511, 512, 513, 1000, 1400}) {
+		Packet u = Packet::udp("10.1.0.2", "198.51.100.7", 43000, 53, n);
+		for (size_t i = u.l4 + 8; i < u.bytes.size(); i++)
+			u.bytes[i] = (uint8_t)(i * 7 + 3);
+		u.fix_l4_checksum(17);
+		CAPTURE(n);
+		CHECK(h.xdp(u, "vlan1").action == XDP_REDIRECT);
+		u.bytes.back() ^= 0x01;
+		CHECK(h.xdp(u, "vlan1").action == XDP_PASS);
+	}
+	// IPv6 and ICMP are checked the same way.
+	Packet v6 = Packet::tcp("fd01::2", "2001:db8:1::7", 42001, 443, ACK);
+	CHECK(h.xdp(v6, "vlan1").action == XDP_REDIRECT);
+	v6.bytes[v6.l4 + 16] ^= 0x10;
+	CHECK(h.xdp(v6, "vlan1").action == XDP_PASS);
+}

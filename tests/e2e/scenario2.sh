@@ -13,6 +13,10 @@
 #      ports on several inside addresses: unique translations, all replies
 #
 #   sudo FWCTL=build/fwctl tests/e2e/scenario2.sh
+#
+# With E2E_FASTPATH=1 (tests/e2e/scenario2_fastpath.sh) the same runs with
+# "fastpath": true and fw's XDP native (GRO on its peers, as a NIC is):
+# translated plain traffic leaves from XDP, while IKE and NAT-T never do.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/netns.sh"
@@ -62,6 +66,18 @@ for s in alice bob; do nsx "$s" ethtool -K vlan2 tx off >/dev/null 2>&1; done
 
 # --- rules-format.md's example, verbatim (tests/e2e/rules/, shared with the demo) ---
 cp "$HERE/rules/scenario2-fw.json" "$E2E_TMP/fw.json"
+FASTPATH=${E2E_FASTPATH:-0}
+if [ "$FASTPATH" = 1 ]; then
+    "$E2E_PY" - "$E2E_TMP/fw.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r["fastpath"] = True
+json.dump(r, open(sys.argv[1], "w"), indent=1)
+PY
+    # Peers that take XDP frames (GRO on gives a veth its NAPI): fw's XDP
+    # runs native and both of its interfaces are fast-path targets.
+    for s in alice bob; do nsx "$s" ethtool -K vlan2 gro on >/dev/null; done
+fi
+fastpath_packets() { stat other.fastpath.packets; }
 # without_pf PORT: the same rules without the port forward of UDP PORT
 without_pf() {
     "$E2E_PY" - "$E2E_TMP/fw.json" "$1" <<'PY'
@@ -93,6 +109,10 @@ assert_ipproto_fails bob alice 203.0.113.1 47   # GRE: no port forward, input po
 assert_ge 1 "$(stat port-forward.2.packets)" "stats: ESP port forward counted"
 assert_ge 1 "$(stat chains.forward.rules.3.packets)" "stats: forward accept esp counted"
 assert_ge 1 "$(stat nat.0.packets)" "stats: masquerade counted"
+if [ "$FASTPATH" = 1 ]; then
+    assert_match '"mode": "native"' "$(fw fw status --json)" "fast path: fw's XDP is native"
+    assert_ge 1 "$(fastpath_packets)" "fast path: the reply of the masqueraded flow left from XDP"
+fi
 
 # --- 2. strongSwan, the guide's troubleshooting -------------------------------
 sw_start alice
@@ -131,6 +151,7 @@ assert_match 'retransmit .* IKE_AUTH|giving up after|IKE_AUTH request .* timed o
 # --- 3. the full rules: the tunnel -----------------------------------------------
 assert_exit 0 "fw: the example rules again" fw fw apply "$E2E_TMP/fw.json"
 fw fw conntrack flush >/dev/null
+fast_before_ike=$(fastpath_packets)
 assert_ok "bob initiates to 203.0.113.1 through fw" sw_initiate bob
 assert_tunnel_up bob 10
 assert_tunnel_up alice 10
@@ -148,6 +169,9 @@ assert_ge 1 "$(stat chains.forward.rules.2.packets)" "stats: forward accept udp 
 ct=$(fw fw conntrack --json)
 assert_eq 192.168.1.2 "$(json_find proto=udp dport=4500 reply_src <<<"$ct")" "conntrack: NAT-T flow forwarded to alice"
 assert_eq established "$(json_find proto=udp dport=4500 state <<<"$ct")" "conntrack: NAT-T flow established"
+# IKE, NAT-T (which carries every tunnelled ping above) and ESP never take
+# the fast path: the stack may have to decrypt or hand them to a daemon.
+assert_eq "$fast_before_ike" "$(fastpath_packets)" "no IPsec packet took the fast path"
 e2e_log "--- fw: fwctl stats ---"
 fw fw stats 2>&1 | sed 's/^/#   /' >&2
 e2e_log "--- fw: fwctl conntrack ---"
@@ -186,5 +210,8 @@ assert_eq 1000 "$n" "conntrack: 1,000 masqueraded flows"
 assert_eq 1000 "$u" "conntrack: 1,000 distinct translations"
 assert_ge 900 "$moved" "conntrack: at least 900 source ports reallocated"
 assert_eq 0 "$(stat other.nat_port_exhausted)" "no allocation failures"
+if [ "$FASTPATH" = 1 ]; then
+    assert_ge 1000 "$(( $(fastpath_packets) - fast_before_ike ))" "fast path: the 1,000 replies left from XDP"
+fi
 
 e2e_finish

@@ -20,8 +20,8 @@
 #define HDR_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
 
 /* Set by user space between open and load (.rodata: the verifier sees
- * constants). hdr is Ethernet + IPv4 (checksum filled in) + UDP (checksum
- * 0, which IPv4 allows, so varying the source port needs no fix-up). */
+ * constants). hdr is Ethernet + IPv4 + UDP, checksums filled in for
+ * source port sport_base; other source ports fix the UDP checksum up. */
 const volatile __u32 out_ifindex = 0;
 const volatile __u32 flows = 1;      /* distinct UDP source ports */
 const volatile __u16 sport_base = 10000;
@@ -57,7 +57,16 @@ int fw_bench_gen(struct xdp_md *ctx)
 	if (flows > 1) {
 		struct udphdr *udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
 
-		udp->source = bpf_htons(sport_base + (__u16)(*sent % flows));
+		__u16 port = sport_base + (__u16)(*sent % flows);
+		/* RFC 1624: HC' = ~(~HC + ~m + m'), from the template's sum. */
+		__u32 c = (__u16)~bpf_ntohs(udp->check);
+
+		c += (__u16)~sport_base;
+		c += port;
+		c = (c & 0xffff) + (c >> 16);
+		c = (c & 0xffff) + (c >> 16);
+		udp->source = bpf_htons(port);
+		udp->check = bpf_htons((__u16)~c ? (__u16)~c : 0xffff);
 	}
 	*sent += 1;
 	return bpf_redirect(out_ifindex, 0);

@@ -533,6 +533,18 @@ std::vector<uint8_t> build_frame(size_t len)
 	put16(34, 10000);
 	put16(36, DPORT);
 	put16(38, (uint16_t)(len - 34));
+	// A real UDP checksum (not the "none" IPv4 allows): a firewall that
+	// verifies checksums pays for it here as it would on a wire.
+	uint32_t s = 0;
+	for (size_t i = 26; i < 34; i += 2) // pseudo-header: addresses
+		s += (f[i] << 8) | f[i + 1];
+	s += 17 + (uint32_t)(len - 34);
+	for (size_t i = 34; i < len; i += 2)
+		s += (f[i] << 8) | (i + 1 < len ? f[i + 1] : 0);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	uint16_t c = (uint16_t)~s;
+	put16(40, c ? c : 0xffff);
 	return f;
 }
 
