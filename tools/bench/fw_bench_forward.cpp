@@ -1069,7 +1069,7 @@ int main(int argc, char **argv)
 	struct Point {
 		int run;
 		double pps, rx_pps, tx_pps, baseline, setup_s;
-		std::string metric;
+		std::string metric, sink_source;
 	};
 	std::map<std::string, std::map<int, std::vector<Point>>> results;
 	std::map<std::string, std::map<int, std::string>> failures;
@@ -1225,7 +1225,7 @@ int main(int argc, char **argv)
 						if (v.name == "none")
 							baseline = pps, baselines.push_back(pps);
 						results[v.name][n].push_back(
-						    {run, pps, s.rx_pps, s.tx_pps, baseline, setup_s, metric});
+						    {run, pps, s.rx_pps, s.tx_pps, baseline, setup_s, metric, s.sink_source});
 						std::cerr << " " << fmt_pps(pps) << " pps (" << metric << "; sent "
 							  << fmt_pps(s.tx_pps) << "/s, at sink " << fmt_pps(s.rx_pps)
 							  << "/s; set-up " << std::fixed << std::setprecision(1) << setup_s
@@ -1279,7 +1279,8 @@ int main(int argc, char **argv)
 						 {"sent_pps", std::round(p.tx_pps)},
 						 {"baseline_pps", std::round(p.baseline)},
 						 {"ratio", r},
-						 {"setup_s", p.setup_s}});
+						 {"setup_s", p.setup_s},
+						 {"sink_source", p.sink_source}});
 			}
 			double mn = *std::min_element(pps.begin(), pps.end());
 			double mx = *std::max_element(pps.begin(), pps.end());
