@@ -53,6 +53,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_count.skel.h"
+#include "bench_fwd.skel.h"
 #include "bench_gen.skel.h"
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
@@ -748,6 +749,47 @@ private:
 	}
 };
 
+// The `xdp-fwd` reference: a minimal XDP router on f0 (bench_fwd.bpf.c).
+class XdpFwd {
+public:
+	explicit XdpFwd(const Topology &t) : fw_path_(Topology::path(t.fw))
+	{
+		skel_ = bench_fwd::open_and_load();
+		if (!skel_)
+			throw std::runtime_error(std::string("loading the XDP forwarder: ") + strerror(errno));
+	}
+	~XdpFwd()
+	{
+		detach();
+		bench_fwd::destroy(skel_);
+	}
+	XdpFwd(const XdpFwd &) = delete;
+	XdpFwd &operator=(const XdpFwd &) = delete;
+	void attach()
+	{
+		NetnsEnter in(fw_path_);
+		int ifindex = (int)if_nametoindex("f0");
+		if (!ifindex || bpf_xdp_attach(ifindex, bpf_program__fd(skel_->progs.fw_bench_fwd),
+					       XDP_FLAGS_DRV_MODE, nullptr) != 0)
+			throw std::runtime_error(std::string("attaching the XDP forwarder to f0: ") +
+						 strerror(errno));
+		ifindex_ = ifindex;
+	}
+	void detach()
+	{
+		if (!ifindex_)
+			return;
+		NetnsEnter in(fw_path_);
+		bpf_xdp_detach(ifindex_, XDP_FLAGS_DRV_MODE, nullptr);
+		ifindex_ = 0;
+	}
+
+private:
+	bench_fwd *skel_ = nullptr;
+	std::string fw_path_;
+	int ifindex_ = 0;
+};
+
 // --- measurement --------------------------------------------------------------
 
 // A counter that a variant reads at the window's edges (nft counter,
@@ -1093,6 +1135,7 @@ int main(int argc, char **argv)
 			report["config"]["fw_napi_threads"] = napi->describe();
 		}
 		Bench bench{sink, gen, napi ? &*napi : nullptr, warmup, window};
+		XdpFwd xdp_fwd(topo);
 
 		auto nft_load = [&](const std::string &text) {
 			std::string f = workdir + "/ruleset.nft";
@@ -1140,6 +1183,9 @@ int main(int argc, char **argv)
 		std::vector<Variant> variants = {
 			{"none", false, false, "no firewall: plain forwarding", [](int) { return CounterFn{}; },
 			 [] {}},
+			{"xdp-fwd", false, false,
+			 "reference: a minimal XDP router on f0 (fib lookup, TTL, bpf_redirect), no filtering",
+			 [&](int) { return xdp_fwd.attach(), CounterFn{}; }, [&] { xdp_fwd.detach(); }},
 			{"nft-linear", true, false,
 			 "nftables inet forward chain, policy drop: N-1 `udp dport P drop` on other ports, then "
 			 "`udp dport 9000 accept`",
