@@ -491,17 +491,19 @@ std::vector<MapMemory> Runtime::map_memory() const
 	closedir(d);
 	std::sort(names.begin(), names.end());
 	for (auto &n : names) {
-		int f = map_fd(n);
+		// Not every pin is ours or a map: a bpffs root also holds the
+		// kernel's maps.debug / progs.debug iterators.
+		Fd f(bpf_obj_get(pin_path(n).c_str()));
 		struct bpf_map_info info {};
 		uint32_t len = sizeof(info);
-		if (f < 0 || bpf_map_get_info_by_fd(f, &info, &len) != 0)
-			continue; // not a map
+		if (f.fd < 0 || bpf_map_get_info_by_fd(f.fd, &info, &len) != 0)
+			continue;
 		MapMemory m;
 		m.name = n;
 		const char *t = libbpf_bpf_map_type_str((enum bpf_map_type)info.type);
 		m.type = t ? t : std::to_string(info.type);
 		m.max_entries = info.max_entries;
-		m.bytes = fdinfo_memlock(f);
+		m.bytes = fdinfo_memlock(f.fd);
 		out.push_back(m);
 	}
 	return out;

@@ -256,7 +256,7 @@ const ErrorCase error_cases[] = {
 	{"pf unknown in", R"({"port-forward": [{"in": "vlan9", "proto": "esp", "to-daddr": "192.168.1.2"}]})", "/port-forward/0/in", "interface \"vlan9\" does not exist"},
 	// conntrack (fwctl extension)
 	{"conntrack not object", R"({"conntrack": 1000000})", "/conntrack", "expected an object such as {\"max-connections\": 1000000}, got 1000000"},
-	{"conntrack unknown key", R"({"conntrack": {"max-conns": 5000}})", "/conntrack/max-conns", "unknown key \"max-conns\"; did you mean \"max-connections\"?"},
+	{"conntrack unknown key", R"({"conntrack": {"max_connections": 5000}})", "/conntrack/max_connections", "unknown key \"max_connections\"; did you mean \"max-connections\"?"},
 	{"conntrack too small", R"({"conntrack": {"max-connections": 1023}})", "/conntrack/max-connections", "1023 is not a connection table size; write a whole number of connections, 1024-16777216 (default 131072)"},
 	{"conntrack too large", R"({"conntrack": {"max-connections": 16777217}})", "/conntrack/max-connections", "1024-16777216"},
 	{"conntrack negative", R"({"conntrack": {"max-connections": -5}})", "/conntrack/max-connections", "-5 is not a connection table size"},
@@ -584,8 +584,9 @@ TEST_CASE("conntrack max-connections: bounds, default, canonical JSON")
 	// Ordered JSON: a top-level setting, after fastpath, before the policy.
 	auto r = check(R"({"policy": {"input": "drop"}, "conntrack": {"max-connections": 5000}, "fastpath": true})");
 	REQUIRE(r.ruleset);
+	auto ordered = ruleset_to_ordered_json(*r.ruleset);
 	std::vector<std::string> keys;
-	for (const auto &[k, _] : ruleset_to_ordered_json(*r.ruleset).items())
+	for (const auto &[k, _] : ordered.items())
 		keys.push_back(k);
 	CHECK(keys == std::vector<std::string>{"version", "fastpath", "conntrack", "policy"});
 
