@@ -101,7 +101,7 @@ struct {
 } fw_frag SEC(".maps");
 
 /* The connection table (see fw/abi.h and ct.h). Preallocated (LRU maps
- * always are): about 152 bytes an entry, two entries a connection (kernel
+ * always are): 160 bytes an entry, two entries a connection (kernel
  * figures: docs/conntrack.md). max_entries below is the default; the
  * loader sets the ruleset's "conntrack" size before loading. When it is
  * full, an insert evicts the least recently used entries instead of
