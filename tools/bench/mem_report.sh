@@ -105,6 +105,7 @@ s=$(timed_apply "$T/rules.json")
 report "$RULES port rules (applied in ${s}s)"
 timed_apply "$T/rules.json" >/dev/null
 report "$RULES port rules, re-applied (both generations)"
+fw r status --json >"$T/maps.json"
 if [ "${MEM_PREFIX:-1}" = 1 ]; then
     fw r down >/dev/null
     prefix_rules "$T/prefix.json" "$RULES"
@@ -115,6 +116,18 @@ if [ "${MEM_PREFIX:-1}" = 1 ]; then
     fw r down >/dev/null
     timed_apply "$T/rules.json" >/dev/null
 fi
+
+echo
+echo "Every map with $RULES port rules (both generations), default table:"
+echo
+"$E2E_PY" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("| map | type | max_entries | KiB |")
+print("|---|---|---:|---:|")
+for m in sorted(s["memory"]["maps"], key=lambda m: -m["bytes"]):
+    print("| %s | %s | %d | %d |" % (m["name"], m["type"], m["max_entries"], m["bytes"] // 1024))
+' "$T/maps.json"
 
 # A different table size while the datapath runs: refused, nothing changed.
 rules "$T/big.json" "$RULES" "$CONNS"
