@@ -79,6 +79,13 @@ struct LogConfig {
 	uint64_t interval_ns() const;       // time between two tokens
 };
 
+// Bounds of "conntrack": {"max-connections": N}. The default is the table
+// the datapath is compiled with (FW_CT_MAX_ENTRIES / 2: two map entries per
+// connection). Each connection costs about 300 bytes of kernel memory.
+constexpr uint32_t CT_DEFAULT_CONNECTIONS = 131072;
+constexpr uint32_t CT_MIN_CONNECTIONS = 1024;
+constexpr uint32_t CT_MAX_CONNECTIONS = 16777216; // 2^24: ~5 GB of table
+
 struct Ruleset {
 	std::optional<std::vector<std::string>> interfaces; // none: every interface but lo
 	Action policy_input = Action::accept;
@@ -91,6 +98,12 @@ struct Ruleset {
 	// fwctl extension: forward accepted packets with bpf_redirect from XDP
 	// (see README, "Fast path"). Off by default.
 	bool fastpath = false;
+	// fwctl extension: "conntrack": {"max-connections": N}, the connection
+	// table's size (docs/conntrack.md). Unset: CT_DEFAULT_CONNECTIONS. The
+	// size is fixed when the datapath loads: apply refuses another size
+	// while a datapath runs (`fwctl down` first).
+	std::optional<uint32_t> ct_max_connections;
+	uint32_t ct_connections() const;
 	bool operator==(const Ruleset &) const = default;
 
 	const std::vector<Rule> &rules(Chain c) const { return c == Chain::input ? input : forward; }

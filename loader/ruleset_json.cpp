@@ -159,6 +159,8 @@ uint64_t LogConfig::interval_ns() const
 	return period / rate;
 }
 
+uint32_t Ruleset::ct_connections() const { return ct_max_connections.value_or(CT_DEFAULT_CONNECTIONS); }
+
 std::string format_error(const std::string &file, const CheckError &e)
 {
 	if (e.line > 0)
@@ -221,6 +223,8 @@ ojson ruleset_to_ordered_json(const Ruleset &r)
 		j["interfaces"] = *r.interfaces;
 	if (r.fastpath)
 		j["fastpath"] = true;
+	if (r.ct_max_connections)
+		j["conntrack"] = {{"max-connections", *r.ct_max_connections}};
 	j["policy"] = {{"input", action_name(r.policy_input)}, {"forward", action_name(r.policy_forward)}};
 	// A ruleset built in code may have a non-default log config without
 	// log_set; print it rather than lose it.

@@ -12,7 +12,9 @@
 //     The spec leaves the rate to the project but forbids "unlimited": 10
 //     events a second keeps a flood of drops from filling the log while a
 //     human reading `fwctl log` still sees every event of a normal test.
-//     The burst of 5 is nftables' default.
+//     The burst of 5 is nftables' default;
+//   - conntrack: max-connections CT_DEFAULT_CONNECTIONS, the table the
+//     datapath is compiled with (fw/abi.h FW_CT_MAX_ENTRIES / 2).
 #include "ruleset.h"
 
 #include <algorithm>
@@ -133,7 +135,8 @@ std::string join(const std::vector<std::string> &v, const char *sep = ", ")
 	return s;
 }
 
-const std::vector<std::string> top_keys = {"version", "interfaces", "policy", "log", "input", "forward", "nat", "port-forward", "fastpath"};
+const std::vector<std::string> top_keys = {"version", "interfaces", "policy", "log", "input", "forward", "nat", "port-forward", "fastpath", "conntrack"};
+const std::vector<std::string> conntrack_keys = {"max-connections"};
 const std::vector<std::string> rule_keys = {"action", "in", "out", "saddr", "daddr", "proto", "sport", "dport", "log", "comment"};
 const std::vector<std::string> nat_keys = {"out", "saddr", "exempt", "to"};
 const std::vector<std::string> pf_keys = {"in", "proto", "dport", "daddr", "to-daddr", "to-dport", "comment"};
@@ -401,6 +404,26 @@ public:
 			else
 				err(pp, quote(*s) + " is not a policy; use \"accept\" or \"drop\"");
 		}
+	}
+
+	// fwctl extension: the connection table's size.
+	void conntrack(const ojson &v, const std::string &p, Ruleset &r)
+	{
+		if (!object(v, p, conntrack_keys, "an object such as {\"max-connections\": 1000000}"))
+			return;
+		if (!v.contains("max-connections"))
+			return;
+		auto pp = ptr_key(p, "max-connections");
+		const auto &m = v["max-connections"];
+		auto n = as_int(m);
+		std::string range = std::to_string(CT_MIN_CONNECTIONS) + "-" + std::to_string(CT_MAX_CONNECTIONS);
+		if (!m.is_number())
+			type_error(pp, m, "a number of connections (" + range + ")");
+		else if (!n || *n < CT_MIN_CONNECTIONS || *n > CT_MAX_CONNECTIONS)
+			err(pp, m.dump() + " is not a connection table size; write a whole number of connections, " +
+					range + " (default " + std::to_string(CT_DEFAULT_CONNECTIONS) + ")");
+		else
+			r.ct_max_connections = uint32_t(*n);
 	}
 
 	void log(const ojson &v, const std::string &p, Ruleset &r)
@@ -719,6 +742,8 @@ public:
 				port_forwards(v, p, r.port_forward);
 			else if (k == "fastpath")
 				r.fastpath = boolean(v, p).value_or(false);
+			else if (k == "conntrack")
+				conntrack(v, p, r);
 		}
 	}
 

@@ -42,6 +42,9 @@ namespace fw {
 
 namespace {
 
+// Two map entries per connection (master + alias, fw/abi.h).
+static_assert(2 * CT_DEFAULT_CONNECTIONS == FW_CT_MAX_ENTRIES, "the default table is the compiled one");
+
 constexpr uint32_t kMetaMagic = 0x66776d31; // "fwm1"
 constexpr uint32_t kMetaChunks = 128;
 constexpr size_t kMetaChunkSize = 16384;
@@ -472,6 +475,67 @@ int Runtime::map_fd(const std::string &name) const
 	return fd(name);
 }
 
+uint32_t Runtime::ct_capacity() const
+{
+	int f = map_fd("fw_ct");
+	struct bpf_map_info info {};
+	uint32_t len = sizeof(info);
+	if (f < 0 || bpf_map_get_info_by_fd(f, &info, &len) != 0)
+		return 0;
+	return info.max_entries / 2;
+}
+
+namespace {
+
+// The kernel's own figure for a map: "memlock:\t<bytes>" in fdinfo (since
+// 6.4 computed per map type from what it allocated, not a page estimate).
+uint64_t fdinfo_memlock(int fd)
+{
+	FILE *f = fopen(("/proc/self/fdinfo/" + std::to_string(fd)).c_str(), "re");
+	if (!f)
+		return 0;
+	char line[256];
+	unsigned long long v = 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+} // namespace
+
+std::vector<MapMemory> Runtime::map_memory() const
+{
+	std::vector<MapMemory> out;
+	DIR *d = opendir(pin_dir_.c_str());
+	if (!d)
+		return out;
+	std::vector<std::string> names;
+	while (auto *e = readdir(d))
+		if (e->d_name[0] != '.' && strncmp(e->d_name, "link_", 5) != 0 && strncmp(e->d_name, "prog_", 5) != 0)
+			names.push_back(e->d_name);
+	closedir(d);
+	std::sort(names.begin(), names.end());
+	for (auto &n : names) {
+		// Not every pin is ours or a map: a bpffs root also holds the
+		// kernel's maps.debug / progs.debug iterators.
+		Fd f(bpf_obj_get(pin_path(n).c_str()));
+		struct bpf_map_info info {};
+		uint32_t len = sizeof(info);
+		if (f.fd < 0 || bpf_map_get_info_by_fd(f.fd, &info, &len) != 0)
+			continue;
+		MapMemory m;
+		m.name = n;
+		const char *t = libbpf_bpf_map_type_str((enum bpf_map_type)info.type);
+		m.type = t ? t : std::to_string(info.type);
+		m.max_entries = info.max_entries;
+		m.bytes = fdinfo_memlock(f.fd);
+		out.push_back(m);
+	}
+	return out;
+}
+
 bool Runtime::loaded() const
 {
 	if (access(pin_path("fw_active").c_str(), F_OK) != 0)
@@ -502,15 +566,28 @@ void Runtime::remove_all_pins()
 	}
 }
 
-void Runtime::load_fresh()
+void Runtime::load_fresh(uint32_t ct_connections)
 {
 	remove_all_pins(); // leftovers of an apply killed half-way
 	struct fw_bpf *skel = fw_bpf__open();
 	if (!skel)
 		throw SystemError(errno_message("cannot open the BPF object", errno));
-	int err = fw_bpf__load(skel);
+	// The connection table's size is fixed here, for the datapath's life.
+	int err = bpf_map__set_max_entries(skel->maps.fw_ct, 2 * ct_connections);
 	if (err) {
 		fw_bpf__destroy(skel);
+		throw SystemError(errno_message("cannot size the connection table", -err));
+	}
+	err = fw_bpf__load(skel);
+	if (err) {
+		fw_bpf__destroy(skel);
+		if (err == -ENOMEM || err == -E2BIG)
+			throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
+							"table of " + std::to_string(ct_connections) +
+							" connections needs about " +
+							std::to_string((uint64_t)ct_connections * 2 * 160 >> 20) +
+							" MiB (\"conntrack\": {\"max-connections\"})",
+							-err));
 		throw SystemError(errno_message("the kernel refused the BPF programs (verifier log above)", -err));
 	}
 	struct bpf_map *m;
@@ -797,12 +874,23 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	bool fresh_load = !loaded();
 	std::optional<AppliedState> old;
 	if (fresh_load) {
-		load_fresh();
+		load_fresh(rs.ct_connections());
 	} else {
 		old = applied();
 		if (old && old->elf_hash != elf_hash())
 			throw SystemError("the running datapath comes from another fwctl build; run `fwctl down` "
 					  "first, then apply (connections are forgotten)");
+		// The table cannot be resized under running programs, and a
+		// silent reload would drop every connection: refuse, change nothing.
+		uint32_t running = ct_capacity();
+		if (running != rs.ct_connections())
+			throw InputError("the running connection table holds " + std::to_string(running) +
+					 " connections; this ruleset asks for " + std::to_string(rs.ct_connections()) +
+					 " (\"conntrack\": {\"max-connections\"}" +
+					 (rs.ct_max_connections ? "" : ", unset: the default") +
+					 "). The size is fixed while the firewall runs: `fwctl down` first (detaches "
+					 "it and forgets every connection), then apply; or keep max-connections at " +
+					 std::to_string(running));
 	}
 
 	struct fw_active act {};

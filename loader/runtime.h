@@ -42,6 +42,15 @@ struct Attachment {
 	bool live = false;  // the link is still attached
 };
 
+// One pinned map's kernel memory, as the kernel accounts it (the
+// `memlock:` line of its /proc/self/fdinfo entry).
+struct MapMemory {
+	std::string name; // its pin name
+	std::string type; // "lru_hash", "array", ... (libbpf's names)
+	uint32_t max_entries = 0;
+	uint64_t bytes = 0;
+};
+
 struct CounterValue {
 	uint64_t packets = 0, bytes = 0;
 };
@@ -77,6 +86,11 @@ public:
 	CounterValue rule_counter(uint32_t slot) const;
 	CounterValue stat_counter(uint32_t stat) const;
 	int map_fd(const std::string &name) const; // opened from its pin, -1 if absent
+	// Every pinned map, by name; empty when nothing is loaded.
+	std::vector<MapMemory> map_memory() const;
+	// Connections the loaded table holds (fw_ct's max_entries / 2), 0 when
+	// nothing is loaded.
+	uint32_t ct_capacity() const;
 
 	// Attaches to one interface if the applied selection covers it and it
 	// is not attached yet (used by apply and by the watcher).
@@ -97,7 +111,7 @@ private:
 
 	std::string pin_path(const std::string &name) const { return pin_dir_ + "/" + name; }
 	int fd(const std::string &name) const;
-	void load_fresh();
+	void load_fresh(uint32_t ct_connections);
 	void remove_all_pins();
 	void attach(uint32_t ifindex, const std::string &ifname);
 	void detach_pin(const std::string &pin);

@@ -246,6 +246,7 @@ const char *value_hint(const std::string &kw)
 		{"to-dport", "a port"},
 		{"limit", "a rate, e.g. 100/minute"},
 		{"burst", "a number, e.g. 5"},
+		{"max-connections", "a number of connections, e.g. 1000000"},
 	};
 	auto it = hints.find(kw);
 	return it == hints.end() ? "a value" : it->second;
@@ -479,7 +480,7 @@ private:
 			throw CmdError{t.pos, quote("abort") + " throws the session's changes away; remove it together "
 							       "with the commands it cancels"};
 		} else if (w == "input" || w == "forward" || w == "policy" || w == "nat" || w == "port-forward" ||
-			   w == "log" || w == "interfaces" || w == "fastpath") {
+			   w == "log" || w == "interfaces" || w == "fastpath" || w == "conntrack") {
 			if (ctx_ != Ctx::firewall && ctx_ != Ctx::unframed)
 				throw CmdError{t.pos, quote(w) + " is a command of the " + quote("ip firewall") +
 							      " context (fw:/config/ip/firewall/#>): enter it with " +
@@ -487,7 +488,7 @@ private:
 			firewall_command(lx, t);
 		} else {
 			throw CmdError{t.pos, quote(w) + " is not a command fwctl imports; expected input, forward, "
-							  "policy, nat, port-forward, log, interfaces, fastpath, or configure, ip "
+							  "policy, nat, port-forward, log, interfaces, fastpath, conntrack, or configure, ip "
 							  "firewall, end, leave (show, copy, ping and traceroute are skipped)"};
 		}
 	}
@@ -508,7 +509,9 @@ private:
 		else if (w == "fastpath") {
 			expect_end(lx, w);
 			rs_.fastpath = true;
-		} else
+		} else if (w == "conntrack")
+			conntrack(lx, t);
+		else
 			interfaces(lx);
 	}
 
@@ -684,6 +687,24 @@ private:
 		rs_.log_set = true;
 	}
 
+	// conntrack max-connections N (an fwctl addition: the table's size)
+	void conntrack(Lexer &lx, const Token &t)
+	{
+		Words words(lx, "the conntrack command");
+		while (auto k = words.keyword({"max-connections"})) {
+			Token v = words.value(*k);
+			auto n = parse_uint(v.text);
+			if (!n || *n < CT_MIN_CONNECTIONS || *n > CT_MAX_CONNECTIONS)
+				throw CmdError{v.pos, quote(v.text) + " is not a connection table size: a number of "
+								      "connections, " + std::to_string(CT_MIN_CONNECTIONS) +
+							  "-" + std::to_string(CT_MAX_CONNECTIONS)};
+			rs_.ct_max_connections = uint32_t(*n);
+		}
+		if (!words.seen("max-connections"))
+			throw CmdError{t.pos, quote("conntrack") + " needs max-connections, e.g. " +
+						      quote("conntrack max-connections 1000000")};
+	}
+
 	// interfaces IF... (an fwctl addition: where the firewall attaches)
 	void interfaces(Lexer &lx)
 	{
@@ -755,6 +776,8 @@ std::string weos_export(const Ruleset &r)
 	}
 	if (r.fastpath)
 		o << "fastpath\n";
+	if (r.ct_max_connections)
+		o << "conntrack max-connections " << *r.ct_max_connections << '\n';
 	o << "input policy " << action_word(r.policy_input) << '\n';
 	o << "forward policy " << action_word(r.policy_forward) << '\n';
 	if (r.log_set || r.log != LogConfig{}) {

@@ -101,10 +101,11 @@ struct {
 } fw_frag SEC(".maps");
 
 /* The connection table (see fw/abi.h and ct.h). Preallocated (LRU maps
- * always are): 262144 x (40 key + 56 value + ~48 kernel element header)
- * is about 38 MB. When it is full, an insert evicts the least recently
- * used entries instead of failing; FW_STAT_CT_FULL counts the inserts that
- * failed anyway. */
+ * always are): 160 bytes an entry, two entries a connection (kernel
+ * figures: docs/conntrack.md). max_entries below is the default; the
+ * loader sets the ruleset's "conntrack" size before loading. When it is
+ * full, an insert evicts the least recently used entries instead of
+ * failing; FW_STAT_CT_FULL counts the inserts that failed anyway. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FW_CT_MAX_ENTRIES);

@@ -198,7 +198,11 @@ struct fw_tuple {
  * echo: sport = identifier, dport = ICMP type (request in the original,
  * reply in the reply tuple, so a request never matches the reply key); all
  * other protocols: ports 0 (one entry per address pair and protocol). */
-#define FW_CT_MAX_ENTRIES 262144 /* map entries = 131072 connections */
+/* The table's compiled size: 262144 map entries = 131072 connections. The
+ * loader resizes fw_ct before loading when the ruleset says
+ * "conntrack": {"max-connections": N} (2 N entries); programs never use
+ * this constant. */
+#define FW_CT_MAX_ENTRIES 262144
 
 enum fw_ct_dir {
 	FW_CT_DIR_ORIG = 0,  /* key is the original tuple: the master */

@@ -21,24 +21,21 @@ std::string endpoint(const nlohmann::json &j, const char *addr, const char *port
 	return s;
 }
 
-void print_text(const nlohmann::json &all)
+void print_header()
 {
-	if (all.empty()) {
-		std::cout << "no connections\n";
-		return;
-	}
-	std::cout << std::left << std::setw(7) << "proto" << std::setw(12) << "state" << std::setw(9)
-		  << "expires" << "original -> | reply ->\n";
-	for (auto &j : all) {
-		std::string proto = j["proto"].is_string() ? j["proto"].get<std::string>() : j["proto"].dump();
-		std::cout << std::left << std::setw(7) << proto << std::setw(12) << j["state"].get<std::string>()
-			  << std::setw(9) << (std::to_string(j["expires_in"].get<int64_t>()) + "s")
-			  << endpoint(j, "src", "sport", "id") << " -> " << endpoint(j, "dst", "dport", nullptr)
-			  << " | " << endpoint(j, "reply_src", "reply_sport", "reply_id") << " -> "
-			  << endpoint(j, "reply_dst", "reply_dport", nullptr)
-			  << (j["local"].get<bool>() ? "  (local)" : "") << "\n";
-	}
-	std::cout << all.size() << " connection" << (all.size() == 1 ? "" : "s") << "\n";
+	std::cout << std::left << std::setw(7) << "proto" << std::setw(12) << "state" << std::setw(9) << "expires"
+		  << "original -> | reply ->\n";
+}
+
+void print_line(const nlohmann::json &j)
+{
+	std::string proto = j["proto"].is_string() ? j["proto"].get<std::string>() : j["proto"].dump();
+	std::cout << std::left << std::setw(7) << proto << std::setw(12) << j["state"].get<std::string>()
+		  << std::setw(9) << (std::to_string(j["expires_in"].get<int64_t>()) + "s")
+		  << endpoint(j, "src", "sport", "id") << " -> " << endpoint(j, "dst", "dport", nullptr) << " | "
+		  << endpoint(j, "reply_src", "reply_sport", "reply_id") << " -> "
+		  << endpoint(j, "reply_dst", "reply_dport", nullptr) << (j["local"].get<bool>() ? "  (local)" : "")
+		  << "\n";
 }
 
 } // namespace
@@ -61,13 +58,38 @@ void register_conntrack_commands(CLI::App &app, Context &ctx)
 				std::cout << "flushed " << n << " connection" << (n == 1 ? "" : "s") << "\n";
 			return;
 		}
-		nlohmann::json all = nlohmann::json::array();
-		for (auto &c : conntrack_list(rt))
-			all.push_back(conntrack_json(c));
-		if (as_json)
-			std::cout << all.dump(2) << "\n";
-		else
-			print_text(all);
+		// One connection at a time, not one document of them all: a
+		// table of a million connections printed in seconds, not minutes.
+		// The output is what dumping the whole array would print.
+		auto list = conntrack_list(rt);
+		std::ios::sync_with_stdio(false);
+		if (as_json) {
+			if (list.empty()) {
+				std::cout << "[]\n";
+				return;
+			}
+			std::cout << "[\n";
+			for (size_t i = 0; i < list.size(); i++) {
+				std::string one = conntrack_json(list[i]).dump(2);
+				std::string indented = "  ";
+				for (char ch : one) {
+					indented += ch;
+					if (ch == '\n')
+						indented += "  ";
+				}
+				std::cout << indented << (i + 1 < list.size() ? ",\n" : "\n");
+			}
+			std::cout << "]\n";
+			return;
+		}
+		if (list.empty()) {
+			std::cout << "no connections\n";
+			return;
+		}
+		print_header();
+		for (auto &c : list)
+			print_line(conntrack_json(c));
+		std::cout << list.size() << " connection" << (list.size() == 1 ? "" : "s") << "\n";
 	});
 }
 

@@ -198,6 +198,20 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 								  : "not in the ruleset's \"interfaces\""}});
 				}
 		s["uncovered"] = uncovered;
+		// Kernel memory of the pinned maps (what a ruleset and the
+		// connection table cost); absent when nothing is loaded.
+		auto maps = rt.map_memory();
+		if (!maps.empty()) {
+			json m = json::array();
+			uint64_t total = 0;
+			for (auto &x : maps) {
+				m.push_back({{"name", x.name}, {"type", x.type}, {"max_entries", x.max_entries},
+					     {"bytes", x.bytes}});
+				total += x.bytes;
+			}
+			s["memory"] = {{"total_bytes", total}, {"maps", m}};
+			s["conntrack"] = {{"max_connections", rt.ct_capacity()}};
+		}
 		if (as_json) {
 			std::cout << s.dump(2) << "\n";
 			return;
@@ -222,6 +236,20 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		for (auto &u : uncovered)
 			std::cout << "  " << std::left << std::setw(16) << u["interface"].get<std::string>()
 				  << "NOT covered: " << u["why"].get<std::string>() << "\n";
+		if (s.contains("memory")) {
+			auto mib = [](uint64_t b) {
+				char buf[32];
+				snprintf(buf, sizeof buf, "%.1f MiB", (double)b / (1 << 20));
+				return std::string(buf);
+			};
+			uint64_t ct = 0;
+			for (auto &x : maps)
+				if (x.name == "fw_ct")
+					ct = x.bytes;
+			std::cout << "memory " << mib(s["memory"]["total_bytes"].get<uint64_t>()) << " in "
+				  << maps.size() << " maps; connection table " << mib(ct) << " for "
+				  << rt.ct_capacity() << " connections (`status --json` lists every map)\n";
+		}
 	});
 }
 

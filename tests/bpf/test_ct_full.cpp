@@ -6,6 +6,8 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "harness.h"
 
 using namespace fw;
@@ -13,14 +15,17 @@ using namespace fw::test;
 
 namespace {
 
-// Fills fw_ct with FW_CT_MAX_ENTRIES entries of other (synthetic) flows.
+// Fills fw_ct with as many entries of other (synthetic) flows as the loaded
+// table holds.
 void fill_ct_table(Harness &h)
 {
 	int fd = h.runtime().map_fd("fw_ct");
 	REQUIRE(fd >= 0);
-	std::vector<fw_tuple> keys(FW_CT_MAX_ENTRIES);
-	std::vector<fw_ct_entry> vals(FW_CT_MAX_ENTRIES);
-	for (uint32_t i = 0; i < FW_CT_MAX_ENTRIES; i++) {
+	const uint32_t entries = 2 * h.runtime().ct_capacity();
+	REQUIRE(entries == FW_CT_MAX_ENTRIES); // the default size
+	std::vector<fw_tuple> keys(entries);
+	std::vector<fw_ct_entry> vals(entries);
+	for (uint32_t i = 0; i < entries; i++) {
 		fw_tuple &k = keys[i];
 		k = fw_tuple{};
 		k.family = 4;
@@ -33,8 +38,8 @@ void fill_ct_table(Harness &h)
 		vals[i].other = k;
 		vals[i].expires = 0xffffffffu; // alive: the table really is full
 	}
-	for (uint32_t off = 0; off < FW_CT_MAX_ENTRIES; off += 65536) {
-		uint32_t n = 65536;
+	for (uint32_t off = 0; off < entries; off += 65536) {
+		uint32_t n = std::min<uint32_t>(65536, entries - off);
 		REQUIRE(bpf_map_update_batch(fd, &keys[off], &vals[off], &n, nullptr) == 0);
 	}
 }

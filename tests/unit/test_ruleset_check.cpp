@@ -254,6 +254,15 @@ const ErrorCase error_cases[] = {
 	{"pf comment too long", R"({"port-forward": [{"in": "eth0", "proto": "esp", "to-daddr": "192.168.1.2", "comment": "01234567890123456789012345678901234567890123456789012345678901234"}]})", "/port-forward/0/comment", "the comment is 65 bytes long"},
 	{"pf not object", R"({"port-forward": [7]})", "/port-forward/0", "expected a port forward"},
 	{"pf unknown in", R"({"port-forward": [{"in": "vlan9", "proto": "esp", "to-daddr": "192.168.1.2"}]})", "/port-forward/0/in", "interface \"vlan9\" does not exist"},
+	// conntrack (fwctl extension)
+	{"conntrack not object", R"({"conntrack": 1000000})", "/conntrack", "expected an object such as {\"max-connections\": 1000000}, got 1000000"},
+	{"conntrack unknown key", R"({"conntrack": {"max_connections": 5000}})", "/conntrack/max_connections", "unknown key \"max_connections\"; did you mean \"max-connections\"?"},
+	{"conntrack too small", R"({"conntrack": {"max-connections": 1023}})", "/conntrack/max-connections", "1023 is not a connection table size; write a whole number of connections, 1024-16777216 (default 131072)"},
+	{"conntrack too large", R"({"conntrack": {"max-connections": 16777217}})", "/conntrack/max-connections", "1024-16777216"},
+	{"conntrack negative", R"({"conntrack": {"max-connections": -5}})", "/conntrack/max-connections", "-5 is not a connection table size"},
+	{"conntrack fraction", R"({"conntrack": {"max-connections": 2048.5}})", "/conntrack/max-connections", "2048.5 is not a connection table size"},
+	{"conntrack string", R"({"conntrack": {"max-connections": "1M"}})", "/conntrack/max-connections", "expected a number of connections (1024-16777216), got \"1M\""},
+	{"conntrack typo top", R"({"contrack": {"max-connections": 5000}})", "/contrack", "did you mean \"conntrack\"?"},
 	// duplicate keys
 	{"duplicate key", R"({"input": [{"action": "accept", "proto": "tcp", "dport": 22, "dport": 80}]})", "/input/0/dport", "key \"dport\" appears twice in this object"},
 	{"duplicate key, later element", R"({"forward": [{"action": "drop"}, [1, {"x": 1}], {"action": "accept", "action": "drop"}]})", "/forward/2/action", "appears twice"},
@@ -539,6 +548,53 @@ TEST_CASE("ordered JSON keeps the spec's key order")
 	rule.action = Action::drop;
 	rule.log = true;
 	CHECK(rule_to_json(rule) == nlohmann::json{{"action", "drop"}, {"log", true}});
+}
+
+TEST_CASE("conntrack max-connections: bounds, default, canonical JSON")
+{
+	// Unset: the compiled table (FW_CT_MAX_ENTRIES / 2), and nothing printed.
+	auto none = check("{}");
+	REQUIRE(none.ruleset);
+	CHECK(!none.ruleset->ct_max_connections);
+	CHECK(none.ruleset->ct_connections() == 131072);
+	CHECK(!ruleset_to_json(*none.ruleset).contains("conntrack"));
+	// An empty object is the default as well.
+	auto empty = check(R"({"conntrack": {}})");
+	REQUIRE(empty.ruleset);
+	CHECK(!empty.ruleset->ct_max_connections);
+
+	for (uint32_t n : {1024u, 131072u, 1000000u, 16777216u}) {
+		CAPTURE(n);
+		auto r = check(R"({"conntrack": {"max-connections": )" + std::to_string(n) + "}}");
+		INFO(dump_errors(r));
+		REQUIRE(r.ruleset);
+		CHECK(r.ruleset->ct_max_connections == n);
+		CHECK(r.ruleset->ct_connections() == n);
+		// Canonical JSON keeps it (an explicit default too), and reads back.
+		auto j = ruleset_to_json(*r.ruleset);
+		CHECK(j["conntrack"] == nlohmann::json{{"max-connections", n}});
+		auto back = ruleset_check_json(j, known_iface);
+		REQUIRE(back.ruleset);
+		CHECK(*back.ruleset == *r.ruleset);
+		auto text = check(ruleset_to_ordered_json(*r.ruleset).dump(2));
+		REQUIRE(text.ruleset);
+		CHECK(*text.ruleset == *r.ruleset);
+	}
+
+	// Ordered JSON: a top-level setting, after fastpath, before the policy.
+	auto r = check(R"({"policy": {"input": "drop"}, "conntrack": {"max-connections": 5000}, "fastpath": true})");
+	REQUIRE(r.ruleset);
+	auto ordered = ruleset_to_ordered_json(*r.ruleset);
+	std::vector<std::string> keys;
+	for (const auto &[k, _] : ordered.items())
+		keys.push_back(k);
+	CHECK(keys == std::vector<std::string>{"version", "fastpath", "conntrack", "policy"});
+
+	// A different size is a different ruleset (and hash).
+	Ruleset a, b;
+	b.ct_max_connections = 131072;
+	CHECK(a != b);
+	CHECK(a.ct_connections() == b.ct_connections());
 }
 
 TEST_CASE("IPv6 addresses print in RFC 5952 form")

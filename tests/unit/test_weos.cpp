@@ -368,6 +368,19 @@ TEST_SUITE("weos import: syntax")
 		CHECK(r.log.unit == "hour");
 	}
 
+	TEST_CASE("conntrack max-connections")
+	{
+		Ruleset r = import_ok("conntrack max-connections 1000000\n");
+		CHECK(r.ct_max_connections == 1000000u);
+		CHECK(!import_ok("fastpath\n").ct_max_connections);
+		CheckError e = import_error("conntrack max-connections 10\n");
+		CHECK(e.message.find("`10` is not a connection table size") != std::string::npos);
+		e = import_error("conntrack\n");
+		CHECK(e.message.find("needs max-connections") != std::string::npos);
+		e = import_error("conntrack max-conns 5000\n");
+		CHECK(e.message.find("expected max-connections") != std::string::npos);
+	}
+
 	TEST_CASE("quoted strings take backslash escapes")
 	{
 		Ruleset r = import_ok(R"(input accept comment "say \"hi\" \\ a#\>b")");
@@ -546,6 +559,7 @@ TEST_SUITE("weos export")
 		Ruleset r;
 		r.interfaces = std::vector<std::string>{"vlan1", "vlan2"};
 		r.fastpath = true;
+		r.ct_max_connections = 1000000;
 		r.policy_input = Action::drop;
 		r.log_set = true;
 		r.log.rate = 7;
