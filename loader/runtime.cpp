@@ -36,6 +36,7 @@
 #include <zlib.h>
 
 #include "classifier.h"
+#include "trace.h"
 #include "fw.skel.h"
 
 namespace fw {
@@ -722,24 +723,6 @@ std::string identity(const char *kind, const nlohmann::json &j)
 {
 	return std::string(kind) + ":" + j.dump();
 }
-
-} // namespace
-
-namespace {
-
-// FWCTL_TRACE=1 prints how long each phase of an apply took.
-struct PhaseTimer {
-	bool on = getenv("FWCTL_TRACE") != nullptr;
-	std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
-	void operator()(const char *phase)
-	{
-		auto now = std::chrono::steady_clock::now();
-		if (on)
-			fprintf(stderr, "fwctl: %-28s %8.2f ms\n", phase,
-				std::chrono::duration<double, std::milli>(now - last).count());
-		last = now;
-	}
-};
 
 } // namespace
 
