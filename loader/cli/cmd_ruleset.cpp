@@ -102,10 +102,7 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 				kill(pc->waiter_pid, SIGTERM); // ours, and it has nothing to guard
 			throw;
 		}
-		PhaseTimer phase;
-		auto st = rt.applied();
-		phase("read back the applied state");
-		std::cout << "applied " << (st ? st->hash : "") << " (" << rs.input.size() << " input, "
+		std::cout << "applied " << rt.applied_hash() << " (" << rs.input.size() << " input, "
 			  << rs.forward.size() << " forward rules) in "
 			  << rt.apply_duration_ns() / 1000000.0 << " ms\n";
 		if (pc)
