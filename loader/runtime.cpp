@@ -928,6 +928,7 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	st.applied_at = iso_time_utc(st.applied_ns);
 	st.elf_hash = elf_hash();
 	st.extra = extra.is_object() ? extra : nlohmann::json::object();
+	phase("ruleset JSON and hash");
 	SlotAllocator slots;
 	if (old) {
 		auto add = [&](const char *kind, const char *key, const std::vector<uint32_t> &s) {
@@ -955,6 +956,7 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	if (st.ruleset.contains("port-forward"))
 		for (auto &j : st.ruleset["port-forward"])
 			st.slots_pf.push_back(slots.take(identity("pf", j)));
+	phase("counter slots");
 	{
 		int ncpu = libbpf_num_possible_cpus();
 		size_t per_key = (size_t)std::max(ncpu, 1);
