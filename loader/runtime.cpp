@@ -20,6 +20,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <csignal>
 #include <sys/file.h>
@@ -644,8 +645,40 @@ void Runtime::remove_all_pins()
 	}
 }
 
+// The largest maps (the classifier's combine table, the connection table,
+// the per-CPU counters, then a few of some MiB) take most of a first apply: the kernel allocates and
+// zeroes tens of MiB for each. Created side by side on their own threads and
+// handed to libbpf, they cost the longest one instead of their sum. Plain
+// key/value maps (no BTF-described fields), so no BTF is needed.
+void precreate_big_maps(struct fw_bpf *skel)
+{
+	struct bpf_map *maps[] = {skel->maps.fw_cls_combine, skel->maps.fw_ct,	  skel->maps.fw_rule_cnt,
+				  skel->maps.fw_cls_port,    skel->maps.fw_meta, skel->maps.fw_rules,
+				  skel->maps.fw_frag};
+	constexpr size_t n = sizeof(maps) / sizeof(maps[0]);
+	int fds[n];
+	std::vector<std::thread> threads;
+	for (size_t i = 0; i < n; i++)
+		threads.emplace_back([&, i] {
+			LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(maps[i]));
+			fds[i] = bpf_map_create(bpf_map__type(maps[i]), bpf_map__name(maps[i]),
+						bpf_map__key_size(maps[i]), bpf_map__value_size(maps[i]),
+						bpf_map__max_entries(maps[i]), &o);
+		});
+	for (auto &t : threads)
+		t.join();
+	// A map that failed here (or cannot be reused) is left to libbpf,
+	// which creates it in fw_bpf__load and reports a failure there.
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			bpf_map__reuse_fd(maps[i], fds[i]);
+			close(fds[i]); // reuse_fd keeps its own copy
+		}
+}
+
 void Runtime::load_fresh(uint32_t ct_connections)
 {
+	PhaseTimer phase;
 	remove_all_pins(); // leftovers of an apply killed half-way
 	struct fw_bpf *skel = fw_bpf__open();
 	if (!skel)
@@ -656,7 +689,11 @@ void Runtime::load_fresh(uint32_t ct_connections)
 		fw_bpf__destroy(skel);
 		throw SystemError(errno_message("cannot size the connection table", -err));
 	}
+	phase("  open");
+	precreate_big_maps(skel);
+	phase("  create the big maps");
 	err = fw_bpf__load(skel);
+	phase("  other maps, verify programs");
 	if (err) {
 		fw_bpf__destroy(skel);
 		if (err == -ENOMEM || err == -E2BIG)
