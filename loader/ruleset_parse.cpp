@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 namespace fw {
@@ -243,7 +244,12 @@ public:
 					  "no \"/\", \":\" or white space)");
 			return std::nullopt;
 		}
-		if (!exists_(n)) {
+		// Asked once per name: each question is a socket and an ioctl,
+		// and 65,536 rules name the same few interfaces.
+		auto [known, fresh] = exists_cache_.try_emplace(n, false);
+		if (fresh)
+			known->second = exists_(n);
+		if (!known->second) {
 			err(p, "interface " + quote(n) + " does not exist in this network namespace");
 			return std::nullopt;
 		}
@@ -749,6 +755,7 @@ public:
 
 private:
 	const InterfaceExists &exists_;
+	std::map<std::string, bool> exists_cache_;
 };
 
 CheckResult finish(Checker &c, Ruleset r)
@@ -770,9 +777,11 @@ CheckResult check_ordered(const ojson &doc, const InterfaceExists &exists, std::
 }
 
 // Duplicate keys: JSON parsers keep one of the two values silently, so
-// {"dport": 22, "dport": 80} would be a rule nobody wrote. The parse callback
-// sees every key; a stack of open containers gives each one its pointer.
-struct DuplicateKeys {
+// {"dport": 22, "dport": 80} would be a rule nobody wrote. A SAX pass of its
+// own sees every key; a stack of open containers gives each one its pointer.
+// (Not nlohmann's parse callback: its DOM builder rescans the parent array
+// at every object's end, quadratic in the number of rules.)
+struct DuplicateKeys : nlohmann::json_sax<ojson> {
 	struct Frame {
 		bool array;
 		size_t index = 0;
@@ -790,38 +799,49 @@ struct DuplicateKeys {
 		return p;
 	}
 
-	void value_done()
+	bool value_done()
 	{
 		if (!stack.empty() && stack.back().array)
 			stack.back().index++;
+		return true;
+	}
+	bool open(bool array)
+	{
+		stack.push_back(Frame{array, 0, {}, {}});
+		return true;
+	}
+	bool close()
+	{
+		if (!stack.empty())
+			stack.pop_back();
+		return value_done();
 	}
 
-	bool on(nlohmann::detail::parse_event_t ev, const ojson &parsed)
+	bool null() override { return value_done(); }
+	bool boolean(bool) override { return value_done(); }
+	bool number_integer(number_integer_t) override { return value_done(); }
+	bool number_unsigned(number_unsigned_t) override { return value_done(); }
+	bool number_float(number_float_t, const string_t &) override { return value_done(); }
+	bool string(string_t &) override { return value_done(); }
+	bool binary(binary_t &) override { return value_done(); }
+	bool start_object(std::size_t) override { return open(false); }
+	bool end_object() override { return close(); }
+	bool start_array(std::size_t) override { return open(true); }
+	bool end_array() override { return close(); }
+	bool key(string_t &k) override
 	{
-		using E = nlohmann::detail::parse_event_t;
-		switch (ev) {
-		case E::object_start: stack.push_back(Frame{false, 0, {}, {}}); break;
-		case E::array_start: stack.push_back(Frame{true, 0, {}, {}}); break;
-		case E::object_end:
-		case E::array_end:
-			if (!stack.empty())
-				stack.pop_back();
-			value_done();
-			break;
-		case E::key: {
-			auto k = parsed.get<std::string>();
-			auto &f = stack.back();
-			if (!f.keys.insert(k).second) {
-				f.key = k;
-				errors.push_back({ptr_key(pointer(), k),
-						  "key " + quote(k) + " appears twice in this object; keep one", 0, 0});
-			}
+		auto &f = stack.back();
+		if (!f.keys.insert(k).second) {
 			f.key = k;
-			break;
+			errors.push_back({ptr_key(pointer(), k),
+					  "key " + quote(k) + " appears twice in this object; keep one", 0, 0});
 		}
-		case E::value: value_done(); break;
-		}
+		f.key = k;
 		return true;
+	}
+	bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &) override
+	{
+		return false; // ojson::parse, which runs first, reports it
 	}
 };
 
@@ -837,8 +857,7 @@ CheckResult ruleset_check(const std::string &text, const InterfaceExists &exists
 	DuplicateKeys dup;
 	ojson doc;
 	try {
-		doc = ojson::parse(
-			text, [&](int, nlohmann::detail::parse_event_t ev, ojson &parsed) { return dup.on(ev, parsed); });
+		doc = ojson::parse(text);
 	} catch (const ojson::parse_error &e) {
 		// e.byte counts the bytes read, the last one being the culprit.
 		size_t idx = e.byte ? std::min<size_t>(e.byte - 1, text.size()) : 0;
@@ -884,6 +903,7 @@ CheckResult ruleset_check(const std::string &text, const InterfaceExists &exists
 		res.errors.push_back(std::move(ce));
 		return res;
 	}
+	ojson::sax_parse(text, &dup);
 	return check_ordered(doc, exists, std::move(dup.errors));
 }
 

@@ -102,12 +102,15 @@ public:
 	std::vector<std::string> detach_unselected();
 
 	uint64_t apply_duration_ns() const { return last_apply_ns_; }
+	// The hash of the ruleset the last successful apply() installed.
+	const std::string &applied_hash() const { return last_hash_; }
 
 private:
 	std::string pin_dir_;
 	int lock_fd_ = -1;
 	mutable std::map<std::string, int> fds_;
 	uint64_t last_apply_ns_ = 0;
+	std::string last_hash_;
 
 	std::string pin_path(const std::string &name) const { return pin_dir_ + "/" + name; }
 	int fd(const std::string &name) const;
@@ -116,7 +119,7 @@ private:
 	void attach(uint32_t ifindex, const std::string &ifname);
 	void detach_pin(const std::string &pin);
 	std::vector<std::string> selected_interfaces(const Ruleset &rs) const;
-	void write_meta(uint32_t gen, const AppliedState &st);
+	void write_meta(uint32_t gen, AppliedState &st);
 	std::optional<AppliedState> read_meta(uint32_t gen) const;
 };
 

@@ -10,11 +10,13 @@
 
 #include "classifier.h"
 #include "commands.h"
+#include "trace.h"
 
 namespace fw::cli {
 
 Ruleset load_ruleset_file(const std::string &path)
 {
+	PhaseTimer phase;
 	std::stringstream ss;
 	if (path == "-") {
 		ss << std::cin.rdbuf();
@@ -24,7 +26,9 @@ Ruleset load_ruleset_file(const std::string &path)
 			throw InputError(path + ": cannot read the file");
 		ss << f.rdbuf();
 	}
+	phase("read the file");
 	CheckResult r = ruleset_check(ss.str(), interface_exists_in_netns);
+	phase("parse and check");
 	if (!r.errors.empty()) {
 		for (auto &e : r.errors)
 			std::cerr << format_error(path, e) << "\n";
@@ -98,8 +102,7 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 				kill(pc->waiter_pid, SIGTERM); // ours, and it has nothing to guard
 			throw;
 		}
-		auto st = rt.applied();
-		std::cout << "applied " << (st ? st->hash : "") << " (" << rs.input.size() << " input, "
+		std::cout << "applied " << rt.applied_hash() << " (" << rs.input.size() << " input, "
 			  << rs.forward.size() << " forward rules) in "
 			  << rt.apply_duration_ns() / 1000000.0 << " ms\n";
 		if (pc)
