@@ -318,6 +318,14 @@ void compile_chain(const Ruleset &rs, Chain chain, uint32_t base, const IfindexO
 	ClassSet B = combine(cr, saddr, daddr, FW_STAGE_ADDRS, false, t.combines);
 	ClassSet C = combine(cr, proto, sport, FW_STAGE_PROTO_SPORT, false, t.combines);
 	ClassSet D = combine(cr, A, B, FW_STAGE_AB, false, t.combines);
+	// One class per dimension means no rule of the chain uses it (a named
+	// interface or any prefix adds a second). Then A, B and D each have at
+	// most one class, the same for every packet: D's only class, or none
+	// when the intersection is empty.
+	if (in.size() == 1 && out.size() == 1 && saddr.size() == 1 && daddr.size() == 1) {
+		t.ab_constant[c] = true;
+		t.const_ab[c] = D.size() == 1 ? 0 : FW_CLASS_NONE;
+	}
 	ClassSet E = combine(cr, C, dport, FW_STAGE_C_DPORT, false, t.combines);
 	combine(cr, D, E, FW_STAGE_FINAL, true, t.combines);
 	t.class_count += in.size() + out.size() + saddr.size() + daddr.size() + proto.size() +

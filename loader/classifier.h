@@ -49,6 +49,10 @@ struct CompiledTables {
 	std::vector<fw_rule> rules;                // by rule index; counter_slot left 0
 	uint32_t catchall[FW_CHAINS] = {FW_RULE_NONE, FW_RULE_NONE};
 	uint32_t iface_default_class[FW_CHAINS][2] = {};
+	// Per chain: no rule names an interface or address, so every packet
+	// has the same AB class, const_ab (FW_CLASS_NONE: the empty set).
+	bool ab_constant[FW_CHAINS] = {};
+	uint32_t const_ab[FW_CHAINS] = {FW_CLASS_NONE, FW_CLASS_NONE};
 	uint32_t first_rule[FW_CHAINS] = {}; // rule index of position 1 of each chain
 	size_t class_count = 0;              // for reports
 };

@@ -1131,6 +1131,10 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 		rs.policy_forward == Action::accept ? FW_VERDICT_ACCEPT : FW_VERDICT_DROP;
 	for (int c = 0; c < FW_CHAINS; c++) {
 		cfg.catchall[c] = t.catchall[c];
+		if (t.ab_constant[c]) {
+			cfg.flags |= FW_CFG_F_CONST_AB << c;
+			cfg.const_ab[c] = t.const_ab[c];
+		}
 		cfg.iface_default_class[c][0] = t.iface_default_class[c][0];
 		cfg.iface_default_class[c][1] = t.iface_default_class[c][1];
 	}
@@ -1139,7 +1143,7 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	write_nat(fd("fw_nat"), fd("fw_pf"), gen, rs, st);
 	cfg.nat_count = (uint32_t)rs.nat.size();
 	cfg.pf_count = (uint32_t)rs.port_forward.size();
-	cfg.flags = rs.fastpath ? FW_CFG_F_FASTPATH : 0;
+	cfg.flags |= rs.fastpath ? FW_CFG_F_FASTPATH : 0;
 	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
 	fault_point("rules");
 	phase("rules, counters, config");

@@ -67,6 +67,13 @@ struct fw_active {
 
 /* fw_gen_cfg[gen] */
 #define FW_CFG_F_FASTPATH 0x1 /* forward accepted packets with bpf_redirect */
+/* No rule of the chain names an interface or an address: the interface and
+ * address stages give every packet the same class, fw_gen_cfg.const_ab, so
+ * the datapath skips them. Bit per chain: FW_CFG_F_CONST_AB << chain. */
+#define FW_CFG_F_CONST_AB 0x2
+
+/* A class id meaning "the empty set of rules" (a table miss). */
+#define FW_CLASS_NONE 0xffffffffu
 
 /* fw_fast_if values: per attached interface (bpf/lib/fastpath.h). */
 #define FW_FAST_IF_OUT 0x1         /* redirected frames may leave by it */
@@ -87,6 +94,8 @@ struct fw_gen_cfg {
 	__u64 log_interval_ns; /* one log token every N ns */
 	__u32 log_burst;       /* bucket depth */
 	__u32 pad1;
+	__u32 const_ab[FW_CHAINS]; /* with FW_CFG_F_CONST_AB: the AB-stage class
+				    * of every packet (FW_CLASS_NONE: no rule) */
 };
 
 /* fw_cls_iface: HASH; miss -> fw_gen_cfg.iface_default_class */
@@ -304,7 +313,7 @@ struct fw_log_event {
 
 #ifdef __cplusplus
 static_assert(sizeof(struct fw_active) == 8, "fw_active");
-static_assert(sizeof(struct fw_gen_cfg) == 56, "fw_gen_cfg");
+static_assert(sizeof(struct fw_gen_cfg) == 64, "fw_gen_cfg");
 static_assert(sizeof(struct fw_iface_key) == 8, "fw_iface_key");
 static_assert(sizeof(struct fw_addr_key) == 24, "fw_addr_key");
 static_assert(sizeof(struct fw_combine_key) == 12, "fw_combine_key");

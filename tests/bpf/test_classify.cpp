@@ -1,6 +1,7 @@
 // Verdicts and counters of the stateless datapath: every match field, both
 // chains, both families, policies, first match, catch-alls, odd packets.
 #include <doctest/doctest.h>
+#include <bpf/bpf.h>
 #include <linux/bpf.h>
 
 #include "harness.h"
@@ -199,5 +200,61 @@ TEST_CASE("10,000 rules: the last one still decides")
 	CHECK(h.rule("input", 10000).packets == 1);
 	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 9, 20000), "vlan2").action == XDP_DROP);
 	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 9, 10000), "vlan2").action == XDP_PASS);
+	CHECK(h.rule("input", 1).packets == 1);
+}
+
+namespace {
+
+// The running generation's config, as the datapath reads it.
+fw_gen_cfg running_cfg()
+{
+	Runtime &rt = Harness::get().runtime();
+	uint32_t zero = 0;
+	fw_active act{};
+	REQUIRE(bpf_map_lookup_elem(rt.map_fd("fw_active"), &zero, &act) == 0);
+	uint32_t gen = act.gen & 1;
+	fw_gen_cfg cfg{};
+	REQUIRE(bpf_map_lookup_elem(rt.map_fd("fw_gen_cfg"), &gen, &cfg) == 0);
+	return cfg;
+}
+
+} // namespace
+
+TEST_CASE("a chain whose rules name no interface or address skips those stages, same verdicts")
+{
+	Harness &h = Harness::get();
+	h.down();
+	// input: ports and protocols only; forward: one rule names an interface.
+	h.apply(R"({"policy": {"input": "drop", "forward": "drop"}, "input": [
+	    {"action": "drop", "proto": "udp", "dport": "100-200"},
+	    {"action": "accept", "proto": "udp", "dport": 150},
+	    {"action": "accept", "proto": "udp", "sport": 7, "dport": "1-1000"},
+	    {"action": "accept", "proto": "icmp"}],
+	  "forward": [ {"action": "accept", "in": "vlan1", "proto": "udp"} ]})");
+	fw_gen_cfg cfg = running_cfg();
+	CHECK((cfg.flags & (FW_CFG_F_CONST_AB << FW_CHAIN_INPUT)) != 0);
+	CHECK((cfg.flags & (FW_CFG_F_CONST_AB << FW_CHAIN_FORWARD)) == 0);
+	CHECK(cfg.const_ab[FW_CHAIN_INPUT] != FW_CLASS_NONE);
+
+	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 7, 150), "vlan2").action == XDP_DROP); // rule 1 first
+	CHECK(h.rule("input", 1).packets == 1);
+	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 7, 300), "vlan2").action == XDP_PASS); // rule 3
+	CHECK(h.rule("input", 3).packets == 1);
+	CHECK(h.xdp(Packet::udp("2001:db8::2", "2001:db8::1", 7, 300), "vlan2").action == XDP_PASS);
+	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 8, 300), "vlan2").action == XDP_DROP); // policy
+	CHECK(h.xdp(Packet::tcp("192.0.2.2", "192.0.2.1", 7, 300), "vlan2").action == XDP_DROP);
+	CHECK(h.xdp(Packet::icmp("192.0.2.2", "192.0.2.1", 8), "vlan2").action == XDP_PASS); // rule 4
+	CHECK(h.rule("input", 4).packets == 1);
+	// The forward chain still looks at interfaces: vlan1 in, not vlan2.
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5, 6), "vlan1").action == XDP_PASS);
+	CHECK(h.xdp(Packet::udp("198.51.100.7", "10.1.0.2", 5, 6), "vlan2").action == XDP_DROP);
+
+	// Only a catch-all: nothing in the tables, every packet takes it.
+	h.down();
+	h.apply(R"({"policy": {"input": "accept"}, "input": [ {"action": "drop"} ]})");
+	cfg = running_cfg();
+	CHECK((cfg.flags & (FW_CFG_F_CONST_AB << FW_CHAIN_INPUT)) != 0);
+	CHECK(cfg.const_ab[FW_CHAIN_INPUT] == FW_CLASS_NONE);
+	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 1, 2), "vlan2").action == XDP_DROP);
 	CHECK(h.rule("input", 1).packets == 1);
 }
