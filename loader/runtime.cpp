@@ -1175,14 +1175,18 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	// Where the fast path may send packets, and whose packets it must
 	// check first (only read when "fastpath").
 	{
-		int f = fd("fw_fast_if");
-		for (auto &k : map_keys<uint32_t>(f))
-			bpf_map_delete_elem(f, &k);
+		// Cleared first, then set: in between an interface is at worst
+		// not fast (its packets take the stack), never fast unchecked.
+		Mapped m(fd("fw_fast_if"), sizeof(uint64_t) * FW_FAST_IF_MAX);
+		uint64_t *flags = m.as<uint64_t>();
+		for (uint32_t i = 0; i < FW_FAST_IF_MAX; i++)
+			if (flags[i])
+				__atomic_store_n(&flags[i], 0ull, __ATOMIC_RELAXED);
 		if (rs.fastpath)
-			for (auto &[name, idx] : targets) {
-				uint32_t flags = fast_if_flags(name, idx);
-				map_update(f, &idx, &flags, "fast path interfaces");
-			}
+			for (auto &[name, idx] : targets)
+				if (idx < FW_FAST_IF_MAX)
+					__atomic_store_n(&flags[idx], (uint64_t)fast_if_flags(name, idx),
+							 __ATOMIC_RELEASE);
 	}
 
 	// 5. Interfaces that left the selection.

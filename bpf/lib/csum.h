@@ -41,26 +41,31 @@ static __always_inline __u32 fw_csum_mem(void *p, __u32 size, __u32 seed)
 /* Longest transport segment verified; longer ones go to the stack. */
 #define FW_CSUM_MAX_L4 4096
 
-/* Adds `K` bytes at data+off to *sum when the bit K of *left is set. The
- * sizes are constants, so the verifier can bound every access. */
-#define FW_CSUM_STEP(K)                                                                 \
-	do {                                                                            \
-		if (left & (K)) {                                                       \
-			void *q = data + (off & 0x1fff);                                \
-			if (q + (K) > data_end)                                         \
-				return 0;                                               \
-			sum = bpf_csum_diff(NULL, 0, q, (K), (__u32)sum);               \
-			off += (K);                                                     \
-		}                                                                       \
-	} while (0)
+/* Sums are kept as 64-bit accumulators of 32-bit memory words (memory
+ * order, as bpf_csum_diff sums), folded once at the end: one's complement
+ * addition does not care how the carries are collected. */
 
-/* One's complement sum (unfolded, as bpf_csum_diff keeps it) of `len`
- * bytes at data+off, added to `seed`. Returns 0 when the bytes are not all
- * in the frame (the caller then refuses the packet). */
-static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 off, __u32 len,
-				       __u32 seed, __u32 *out)
+/* Adds `K` (64..256) bytes at data+off with the helper when bit K of
+ * `left` is set. Constant sizes: the verifier bounds every access. */
+#define FW_CSUM_HELPER_STEP(K)                                                          	do {                                                                            		if (left & (K)) {                                                       			void *q = data + (off & 0x1fff);                                			__s64 r;                                                        			if (q + (K) > data_end)                                         				return 0;                                               			r = bpf_csum_diff(NULL, 0, q, (K), 0);                          			if (r < 0)                                                      				return 0;                                               			sum += (__u32)r;                                                			off += (K);                                                     		}                                                                       	} while (0)
+
+/* The same for 4..32 bytes with plain loads: cheaper than a helper call
+ * for the short segments that make up most packets. */
+#define FW_CSUM_LOAD_STEP(K)                                                            	do {                                                                            		if (left & (K)) {                                                       			__u32 *w = data + (off & 0x1fff);                               			if ((void *)w + (K) > data_end)                                 				return 0;                                               			_Pragma("unroll") for (int j = 0; j < (K) / 4; j++) sum += w[j]; 			off += (K);                                                     		}                                                                       	} while (0)
+
+static __always_inline __u16 fw_csum_fold64(__u64 s)
 {
-	__s64 sum = seed;
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	return fw_csum_fold((__u32)s);
+}
+
+/* Adds the `len` bytes at data+off to *sum. Returns 0 when they are not
+ * all in the frame (the caller then refuses the packet). */
+static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 off, __u32 len,
+					     __u64 *acc)
+{
+	__u64 sum = *acc;
 	__u32 left = len;
 	__u8 tail[4] = {};
 
@@ -69,23 +74,27 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
 	/* 512 bytes is bpf_csum_diff's largest block. */
 	for (int i = 0; i < FW_CSUM_MAX_L4 / 512; i++) {
 		void *q;
+		__s64 r;
 
 		if (left < 512)
 			break;
 		q = data + (off & 0x1fff);
 		if (q + 512 > data_end)
 			return 0;
-		sum = bpf_csum_diff(NULL, 0, q, 512, (__u32)sum);
+		r = bpf_csum_diff(NULL, 0, q, 512, 0);
+		if (r < 0)
+			return 0;
+		sum += (__u32)r;
 		off += 512;
 		left -= 512;
 	}
-	FW_CSUM_STEP(256);
-	FW_CSUM_STEP(128);
-	FW_CSUM_STEP(64);
-	FW_CSUM_STEP(32);
-	FW_CSUM_STEP(16);
-	FW_CSUM_STEP(8);
-	FW_CSUM_STEP(4);
+	FW_CSUM_HELPER_STEP(256);
+	FW_CSUM_HELPER_STEP(128);
+	FW_CSUM_HELPER_STEP(64);
+	FW_CSUM_LOAD_STEP(32);
+	FW_CSUM_LOAD_STEP(16);
+	FW_CSUM_LOAD_STEP(8);
+	FW_CSUM_LOAD_STEP(4);
 	/* 1-3 bytes: padded with zeros on the right, as RFC 1071 pads. */
 	for (int i = 0; i < 3; i++) {
 		__u8 *b = data + ((off + i) & 0x1fff);
@@ -96,11 +105,8 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
 			return 0;
 		tail[i] = *b;
 	}
-	if (left & 3)
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)tail, 4, (__u32)sum);
-	if (sum < 0)
-		return 0;
-	*out = (__u32)sum;
+	sum += *(__u32 *)tail;
+	*acc = sum;
 	return 1;
 }
 
@@ -110,7 +116,8 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
  * offloaded too). */
 static __always_inline int fw_l4_csum_ok(void *data, void *data_end, const struct fw_pkt *p)
 {
-	__u32 l4_len, sum = 0;
+	__u64 sum = 0;
+	__u32 l4_len;
 	int pseudo = 1;
 
 	if (!p->l4_ok || p->frag != FW_FRAG_NONE || p->l4_off < p->l3_off)
@@ -139,31 +146,22 @@ static __always_inline int fw_l4_csum_ok(void *data, void *data_end, const struc
 		return 0;
 	}
 	if (pseudo) {
+		__u32 a[4], b[4];
+
 		if (p->t.family == 4) {
-			struct {
-				__be32 s, d;
-				__u8 zero, proto;
-				__be16 len;
-			} ph = {.zero = 0, .proto = p->t.proto, .len = bpf_htons((__u16)l4_len)};
-
-			__builtin_memcpy(&ph.s, p->t.saddr, 4);
-			__builtin_memcpy(&ph.d, p->t.daddr, 4);
-			sum = fw_csum_mem(&ph, sizeof(ph), 0);
+			__builtin_memcpy(a, p->t.saddr, 4);
+			__builtin_memcpy(b, p->t.daddr, 4);
+			sum = (__u64)a[0] + b[0] + bpf_htons((__u16)p->t.proto) + bpf_htons((__u16)l4_len);
 		} else {
-			struct {
-				__u8 s[16], d[16];
-				__be32 len;
-				__u8 zero[3], nh;
-			} ph = {.len = bpf_htonl(l4_len), .nh = p->t.proto};
-
-			__builtin_memcpy(ph.s, p->t.saddr, 16);
-			__builtin_memcpy(ph.d, p->t.daddr, 16);
-			sum = fw_csum_mem(&ph, sizeof(ph), 0);
+			__builtin_memcpy(a, p->t.saddr, 16);
+			__builtin_memcpy(b, p->t.daddr, 16);
+			sum = (__u64)a[0] + a[1] + a[2] + a[3] + b[0] + b[1] + b[2] + b[3] +
+			      bpf_htonl(l4_len) + bpf_htonl((__u32)p->t.proto);
 		}
 	}
-	if (!fw_csum_pkt_range(data, data_end, p->l4_off, l4_len, sum, &sum))
+	if (!fw_csum_pkt_range(data, data_end, p->l4_off, l4_len, &sum))
 		return 0;
-	return fw_csum_fold(sum) == 0; /* the sum over it all is 0xffff */
+	return fw_csum_fold64(sum) == 0; /* the sum over it all is 0xffff */
 }
 
 #endif

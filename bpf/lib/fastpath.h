@@ -19,10 +19,11 @@
  * a userspace VPN's). FW_FAST_IF_VERIFY_CSUM: its packets may come from a
  * local stack with unfinished checksums (lib/csum.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(type, BPF_MAP_TYPE_ARRAY); /* two lookups a packet: no hashing */
+	__uint(max_entries, FW_FAST_IF_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64); /* mmapable arrays lay values out 8 bytes apart */
 } fw_fast_if SEC(".maps");
 
 /* IPsec never takes the fast path: IKE, NAT-T and ESP/AH go to the stack
@@ -53,7 +54,7 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 	void *data_end = (void *)(long)ctx->data_end;
 	struct bpf_fib_lookup f = {};
 	struct ethhdr *eth = data;
-	__u32 *in_flags, *out_flags;
+	__u64 *in_flags, *out_flags;
 
 	if (!(cfg->flags & FW_CFG_F_FASTPATH))
 		return XDP_PASS;

@@ -75,7 +75,10 @@ struct fw_active {
 /* A class id meaning "the empty set of rules" (a table miss). */
 #define FW_CLASS_NONE 0xffffffffu
 
-/* fw_fast_if values: per attached interface (bpf/lib/fastpath.h). */
+/* fw_fast_if: ARRAY (mmapable) indexed by ifindex, of FW_FAST_IF_* flags
+ * per attached interface (bpf/lib/fastpath.h); an interface whose ifindex
+ * is FW_FAST_IF_MAX or more never takes the fast path. */
+#define FW_FAST_IF_MAX 65536
 #define FW_FAST_IF_OUT 0x1         /* redirected frames may leave by it */
 #define FW_FAST_IF_VERIFY_CSUM 0x2 /* its checksums may be unfinished */
 
