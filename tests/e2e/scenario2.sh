@@ -211,7 +211,9 @@ assert_eq 1000 "$u" "conntrack: 1,000 distinct translations"
 assert_ge 900 "$moved" "conntrack: at least 900 source ports reallocated"
 assert_eq 0 "$(stat other.nat_port_exhausted)" "no allocation failures"
 if [ "$FASTPATH" = 1 ]; then
-    assert_ge 1000 "$(( $(fastpath_packets) - fast_before_ike ))" "fast path: the 1,000 replies left from XDP"
+    # The first reply to each of the ten inside addresses may take the
+    # stack while fw resolves that neighbour (the FIB says NO_NEIGH).
+    assert_ge 990 "$(( $(fastpath_packets) - fast_before_ike ))" "fast path: the 1,000 replies left from XDP (but for neighbour resolution)"
 fi
 
 e2e_finish
