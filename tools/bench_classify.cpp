@@ -23,22 +23,9 @@ namespace {
 
 double run_ns(int prog, const Packet &p, uint32_t ifindex, uint32_t repeat, int *retval)
 {
-	std::vector<uint8_t> out(p.bytes.size() + 256);
-	struct xdp_md ctx {};
-	ctx.data_end = (uint32_t)p.bytes.size();
-	ctx.ingress_ifindex = ifindex;
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-	o.data_in = p.bytes.data();
-	o.data_size_in = (uint32_t)p.bytes.size();
-	o.data_out = out.data();
-	o.data_size_out = (uint32_t)out.size();
-	o.ctx_in = &ctx;
-	o.ctx_size_in = sizeof(ctx);
-	o.repeat = repeat;
-	if (bpf_prog_test_run_opts(prog, &o) != 0)
-		throw std::runtime_error("BPF_PROG_TEST_RUN failed");
-	*retval = (int)o.retval;
-	return (double)o.duration; // average ns per run
+	TimedRun r = xdp_test_run(prog, p.bytes, ifindex, repeat);
+	*retval = r.retval;
+	return (double)r.ns; // average ns per run
 }
 
 int empty_xdp_prog()

@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -106,32 +107,54 @@ Packet Harness::Result::packet() const
 
 namespace {
 
-// One BPF_PROG_TEST_RUN of the pinned program `pin` with context `ctx`.
+// One BPF_PROG_TEST_RUN call; out is resized to what the program left.
+// Returns the call's error (0) and fills o's verdict and duration.
+int run_once(int prog, const std::vector<uint8_t> &in, std::vector<uint8_t> &out, void *ctx,
+	     size_t ctx_size, uint32_t repeat, struct bpf_test_run_opts &o)
+{
+	out.resize(in.size() + 256);
+	o.data_in = in.data();
+	o.data_size_in = (uint32_t)in.size();
+	o.data_out = out.data();
+	o.data_size_out = (uint32_t)out.size();
+	o.ctx_in = ctx;
+	o.ctx_size_in = (uint32_t)ctx_size;
+	o.repeat = repeat;
+	int err = bpf_prog_test_run_opts(prog, &o);
+	if (!err)
+		out.resize(o.data_size_out);
+	return err;
+}
+
+// One run of the pinned program `pin` with context `ctx`.
 Harness::Result test_run(const std::string &pin, const Packet &p, void *ctx, size_t ctx_size)
 {
 	int prog = bpf_obj_get(pin.c_str());
 	if (prog < 0)
 		throw std::runtime_error("no pinned program " + pin + " (apply first)");
 	Harness::Result r;
-	r.out.resize(p.bytes.size() + 256);
 	LIBBPF_OPTS(bpf_test_run_opts, o);
-	o.data_in = p.bytes.data();
-	o.data_size_in = (uint32_t)p.bytes.size();
-	o.data_out = r.out.data();
-	o.data_size_out = (uint32_t)r.out.size();
-	o.ctx_in = ctx;
-	o.ctx_size_in = (uint32_t)ctx_size;
-	o.repeat = 1;
-	int err = bpf_prog_test_run_opts(prog, &o);
+	int err = run_once(prog, p.bytes, r.out, ctx, ctx_size, 1, o);
 	close(prog);
 	if (err)
 		throw std::runtime_error("BPF_PROG_TEST_RUN of " + pin + " failed: " + std::to_string(err));
 	r.action = (int)o.retval;
-	r.out.resize(o.data_size_out);
 	return r;
 }
 
 } // namespace
+
+TimedRun xdp_test_run(int prog, const std::vector<uint8_t> &pkt, uint32_t ifindex, uint32_t repeat)
+{
+	struct xdp_md ctx {};
+	ctx.data_end = (uint32_t)pkt.size();
+	ctx.ingress_ifindex = ifindex;
+	std::vector<uint8_t> out;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	if (run_once(prog, pkt, out, &ctx, sizeof(ctx), repeat, o) != 0)
+		throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") + strerror(errno));
+	return {(int)o.retval, o.duration};
+}
 
 Harness::Result Harness::xdp(const Packet &p, const std::string &in)
 {

@@ -50,4 +50,13 @@ private:
 	Runtime *rt_ = nullptr;
 };
 
+// BPF_PROG_TEST_RUN of the XDP program fd `prog` over `pkt` arriving on
+// `ifindex`, `repeat` times: the verdict and the mean ns per run (the
+// benchmarks' and load tests' runner; Harness::xdp is the tests' one).
+struct TimedRun {
+	int retval;
+	uint64_t ns;
+};
+TimedRun xdp_test_run(int prog, const std::vector<uint8_t> &pkt, uint32_t ifindex, uint32_t repeat);
+
 } // namespace fw::test

@@ -44,22 +44,9 @@ double run_ns(int prog, const Packet &p, uint32_t ifindex, uint32_t repeat, int 
 {
 	double best = 1e18;
 	for (int k = 0; k < 3; k++) {
-		std::vector<uint8_t> out(p.bytes.size() + 256);
-		struct xdp_md ctx {};
-		ctx.data_end = (uint32_t)p.bytes.size();
-		ctx.ingress_ifindex = ifindex;
-		LIBBPF_OPTS(bpf_test_run_opts, o);
-		o.data_in = p.bytes.data();
-		o.data_size_in = (uint32_t)p.bytes.size();
-		o.data_out = out.data();
-		o.data_size_out = (uint32_t)out.size();
-		o.ctx_in = &ctx;
-		o.ctx_size_in = sizeof(ctx);
-		o.repeat = repeat;
-		if (bpf_prog_test_run_opts(prog, &o) != 0)
-			throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") + strerror(errno));
-		*retval = (int)o.retval;
-		best = std::min(best, (double)o.duration);
+		TimedRun r = xdp_test_run(prog, p.bytes, ifindex, repeat);
+		*retval = r.retval;
+		best = std::min(best, (double)r.ns);
 	}
 	return best;
 }
