@@ -15,19 +15,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 : "${FWCTL:?path of the fwctl binary}"
 e2e_init
 
-ns_add r lan wan
-link_veth r vlan1 lan eth0
-link_veth r vlan2 wan eth0
-addr r vlan1 10.1.0.1/24; addr lan eth0 10.1.0.2/24
-addr r vlan2 192.0.2.1/24; addr wan eth0 192.0.2.2/24
+router_topology
 for s in r lan wan; do ns_sysctl "$s" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
 nsx r ip -6 addr add fd01::1/64 dev vlan1 nodad; nsx lan ip -6 addr add fd01::2/64 dev eth0 nodad
 nsx r ip -6 addr add 2001:db8::1/64 dev vlan2 nodad; nsx wan ip -6 addr add 2001:db8::2/64 dev eth0 nodad
-route lan default 10.1.0.1
 nsx lan ip -6 route add default via fd01::1
 nsx wan ip -6 route add default via 2001:db8::1
-# wan has no route back to the LAN: it only sees r's address (masquerade).
-forwarding r 1
 for s in lan wan; do nsx "$s" ethtool -K eth0 gro on >/dev/null; done
 
 cat >"$E2E_TMP/rules.json" <<'JSON'

@@ -10,13 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 : "${FWCTL:?path of the fwctl binary}"
 e2e_init
 
-ns_add r lan wan
-link_veth r vlan1 lan eth0
-link_veth r vlan2 wan eth0
-addr r vlan1 10.1.0.1/24; addr lan eth0 10.1.0.2/24
-addr r vlan2 192.0.2.1/24; addr wan eth0 192.0.2.2/24
-route lan default 10.1.0.1
-route wan default 192.0.2.1
+router_topology
 
 cat >"$E2E_TMP/base.json" <<'JSON'
 { "version": 1, "policy": { "input": "drop", "forward": "drop" },

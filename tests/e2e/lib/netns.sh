@@ -113,6 +113,20 @@ route() {
     ip -n "$(ns_name "$s")" route add "$dst" via "$via" "$@" || e2e_die "route $s $dst via $via"
 }
 
+# router_topology: the tests' common router, forwarding on:
+#   lan (10.1.0.2) --eth0==vlan1-- r --vlan2==eth0-- wan (192.0.2.2)
+# with lan and wan routing through r. Namespaces r, lan, wan.
+router_topology() {
+    ns_add r lan wan
+    link_veth r vlan1 lan eth0
+    link_veth r vlan2 wan eth0
+    addr r vlan1 10.1.0.1/24; addr lan eth0 10.1.0.2/24
+    addr r vlan2 192.0.2.1/24; addr wan eth0 192.0.2.2/24
+    route lan default 10.1.0.1
+    route wan default 192.0.2.1
+    forwarding r 1
+}
+
 # forwarding NS [1|0]
 forwarding() {
     nsx "$1" sysctl -qw "net.ipv4.ip_forward=${2:-1}" net.ipv6.conf.all.forwarding="${2:-1}" >/dev/null
