@@ -107,16 +107,9 @@ std::vector<std::string> Runtime::detach_unselected()
 std::vector<Attachment> Runtime::attachments() const
 {
 	std::vector<Attachment> out;
-	DIR *d = opendir(pin_dir_.c_str());
-	if (!d)
-		return out;
-	std::vector<std::string> names;
-	while (auto *e = readdir(d))
-		if (strncmp(e->d_name, "link_", 5) == 0)
-			names.push_back(e->d_name);
-	closedir(d);
-	std::sort(names.begin(), names.end());
-	for (auto &n : names) {
+	for (auto &n : pin_names()) {
+		if (n.rfind("link_", 0) != 0)
+			continue;
 		Attachment a;
 		a.pin = pin_path(n);
 		a.hook = n.rfind("link_xdp_", 0) == 0 ? "xdp" : "tc-egress";

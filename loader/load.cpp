@@ -36,15 +36,7 @@ void Runtime::remove_all_pins()
 		if (f >= 0)
 			close(f);
 	fds_.clear();
-	DIR *d = opendir(pin_dir_.c_str());
-	if (!d)
-		return;
-	std::vector<std::string> names;
-	while (auto *e = readdir(d))
-		if (e->d_name[0] != '.')
-			names.push_back(e->d_name);
-	closedir(d);
-	for (auto &n : names) {
+	for (auto &n : pin_names()) {
 		if (n.rfind("link_", 0) == 0)
 			detach_pin(n);
 		unlink(pin_path(n).c_str());

@@ -102,16 +102,9 @@ uint32_t Runtime::ct_capacity() const
 std::vector<MapMemory> Runtime::map_memory() const
 {
 	std::vector<MapMemory> out;
-	DIR *d = opendir(pin_dir_.c_str());
-	if (!d)
-		return out;
-	std::vector<std::string> names;
-	while (auto *e = readdir(d))
-		if (e->d_name[0] != '.' && strncmp(e->d_name, "link_", 5) != 0 && strncmp(e->d_name, "prog_", 5) != 0)
-			names.push_back(e->d_name);
-	closedir(d);
-	std::sort(names.begin(), names.end());
-	for (auto &n : names) {
+	for (auto &n : pin_names()) {
+		if (n.rfind("link_", 0) == 0 || n.rfind("prog_", 0) == 0)
+			continue;
 		// Not every pin is ours or a map: a bpffs root also holds the
 		// kernel's maps.debug / progs.debug iterators.
 		Fd f(bpf_obj_get(pin_path(n).c_str()));
@@ -128,6 +121,20 @@ std::vector<MapMemory> Runtime::map_memory() const
 		out.push_back(m);
 	}
 	return out;
+}
+
+std::vector<std::string> Runtime::pin_names() const
+{
+	std::vector<std::string> names;
+	DIR *d = opendir(pin_dir_.c_str());
+	if (!d)
+		return names;
+	while (auto *e = readdir(d))
+		if (e->d_name[0] != '.')
+			names.push_back(e->d_name);
+	closedir(d);
+	std::sort(names.begin(), names.end());
+	return names;
 }
 
 bool Runtime::loaded() const

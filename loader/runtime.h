@@ -108,6 +108,8 @@ private:
 	std::string last_hash_;
 
 	std::string pin_path(const std::string &name) const { return pin_dir_ + "/" + name; }
+	// Names in the pin dir (no dot files), sorted; empty when it is absent.
+	std::vector<std::string> pin_names() const;
 	int fd(const std::string &name) const;
 	void load_fresh(uint32_t ct_connections);
 	void remove_all_pins();

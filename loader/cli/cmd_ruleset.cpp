@@ -15,9 +15,8 @@
 
 namespace fw::cli {
 
-Ruleset load_ruleset_file(const std::string &path)
+std::string read_input(const std::string &path)
 {
-	PhaseTimer phase;
 	std::stringstream ss;
 	if (path == "-") {
 		ss << std::cin.rdbuf();
@@ -27,8 +26,15 @@ Ruleset load_ruleset_file(const std::string &path)
 			throw InputError(path + ": cannot read the file");
 		ss << f.rdbuf();
 	}
+	return ss.str();
+}
+
+Ruleset load_ruleset_file(const std::string &path)
+{
+	PhaseTimer phase;
+	std::string text = read_input(path);
 	phase("read the file");
-	CheckResult r = ruleset_check(ss.str(), interface_exists_in_netns);
+	CheckResult r = ruleset_check(text, interface_exists_in_netns);
 	phase("parse and check");
 	if (!r.errors.empty()) {
 		for (auto &e : r.errors)
@@ -57,13 +63,13 @@ std::string applied_text(const AppliedState &st)
 	return ruleset_to_ordered_json(st.ruleset).dump(2);
 }
 
-} // namespace
+std::string file, save_file = "/etc/fwctl/rules.json";
+unsigned confirm_secs = 0;
+bool dry_run = false;
 
-void register_ruleset_commands(CLI::App &app, Context &ctx)
+// check, diff, apply: a file's way in.
+void register_file_commands(CLI::App &app, Context &ctx)
 {
-	static std::string file, save_file = "/etc/fwctl/rules.json";
-	static unsigned confirm_secs = 0;
-
 	auto *check = app.add_subcommand("check", "check and compile FILE; touch nothing in the kernel");
 	check->add_option("FILE", file, "rules.json (- for stdin)")->required();
 	check->callback([&ctx] {
@@ -74,7 +80,6 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 		ctx.exit_code = 0;
 	});
 
-	static bool dry_run = false;
 	auto print_diff = [&ctx] {
 		Ruleset rs = load_ruleset_file(file);
 		Runtime rt(ctx.pin_dir);
@@ -129,6 +134,11 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 				  << " at " << pc->deadline_at << " unless `fwctl confirm` runs first\n";
 	});
 
+}
+
+// show, save, down: the applied ruleset's way out.
+void register_applied_commands(CLI::App &app, Context &ctx)
+{
 	auto *show = app.add_subcommand("show", "print the applied ruleset as JSON");
 	show->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
@@ -172,6 +182,14 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 		rt.prepare(false);
 		rt.down();
 	});
+}
+
+} // namespace
+
+void register_ruleset_commands(CLI::App &app, Context &ctx)
+{
+	register_file_commands(app, ctx);
+	register_applied_commands(app, ctx);
 }
 
 } // namespace fw::cli

@@ -8,24 +8,6 @@
 
 namespace fw::cli {
 
-namespace {
-
-std::string read_all(const std::string &path)
-{
-	std::stringstream ss;
-	if (path == "-") {
-		ss << std::cin.rdbuf();
-	} else {
-		std::ifstream f(path);
-		if (!f)
-			throw InputError(path + ": cannot read the file");
-		ss << f.rdbuf();
-	}
-	return ss.str();
-}
-
-} // namespace
-
 void register_weos_commands(CLI::App &app, Context &ctx)
 {
 	static std::string import_file, export_file;
@@ -35,7 +17,7 @@ void register_weos_commands(CLI::App &app, Context &ctx)
 	imp->require_subcommand(1);
 	imp_weos->add_option("FILE", import_file, "the commands (- for stdin)")->required();
 	imp_weos->callback([] {
-		CheckResult r = weos_import(read_all(import_file));
+		CheckResult r = weos_import(read_input(import_file));
 		if (!r.errors.empty()) {
 			for (auto &e : r.errors)
 				std::cerr << format_error(import_file, e) << "\n";

@@ -16,6 +16,9 @@ struct Context {
 	int exit_code = 0;
 };
 
+// The whole text of a file ("-" is stdin); InputError when unreadable.
+std::string read_input(const std::string &path);
+
 // Reads and checks a ruleset file ("-" is stdin); prints every error and
 // throws InputError when there is any.
 Ruleset load_ruleset_file(const std::string &path);
