@@ -182,7 +182,9 @@ Ruleset random_ruleset(Entropy &e, const GenOptions &o)
 		// datapath skips those stages for them (FW_CFG_F_CONST_AB).
 		bool plain = e.one_in(3);
 		auto &rules = chain == Chain::input ? rs.input : rs.forward;
-		for (uint32_t n = e.below((uint32_t)o.max_rules + 1); n; n--)
+		// Now and then a long chain: rule sets over 64 rules span words.
+		uint32_t most = (uint32_t)o.max_rules * (e.one_in(10) ? 6 : 1);
+		for (uint32_t n = e.below(most + 1); n; n--)
 			rules.push_back(random_rule(e, pools, o, chain, plain));
 		if (e.one_in(4)) { // a catch-all ("drop log"), mostly near the end
 			Rule all;
@@ -300,11 +302,15 @@ ClassifierPacket random_packet(Entropy &e, const PacketPool &pool, Chain chain,
 
 std::string describe(const ClassifierPacket &p)
 {
-	std::string ports = p.has_ports ? ":" + std::to_string(p.sport) : "";
-	std::string dports = p.has_ports ? ":" + std::to_string(p.dport) : "";
-	return "v" + std::to_string(p.family) + " " + addr_str(p.family, p.saddr.data()) + ports + " -> " +
-	       addr_str(p.family, p.daddr.data()) + dports + " proto " + std::to_string(p.proto) + " in " +
-	       std::to_string(p.in_ifindex) + " out " + std::to_string(p.out_ifindex);
+	auto end = [&](const std::array<uint8_t, 16> &a, uint16_t port) {
+		std::string s = addr_str(p.family, a.data());
+		if (!p.has_ports)
+			return s;
+		return (p.family == 6 ? "[" + s + "]" : s) + ":" + std::to_string(port);
+	};
+	return "v" + std::to_string(p.family) + " " + end(p.saddr, p.sport) + " -> " + end(p.daddr, p.dport) +
+	       " proto " + std::to_string(p.proto) + " in " + std::to_string(p.in_ifindex) + " out " +
+	       std::to_string(p.out_ifindex);
 }
 
 } // namespace fw::test

@@ -44,7 +44,7 @@ uint32_t env_count(const char *name, uint32_t dflt)
 // only trivial rulesets would pass the comparison and prove nothing.
 struct Coverage {
 	size_t rulesets = 0, packets = 0, matched = 0, policy = 0, shadowed = 0, catchall = 0,
-	       const_ab = 0, port_rules = 0, v6 = 0;
+	       const_ab = 0, port_rules = 0, v6 = 0, long_chains = 0;
 };
 
 } // namespace
@@ -71,6 +71,7 @@ TEST_CASE("compiled classifier tables agree with a linear first match (random ru
 		uint8_t gen = seed & 1;
 		img.write(t, gen);
 		cov.rulesets++;
+		cov.long_chains += (rs.input.size() > 64) + (rs.forward.size() > 64);
 		for (int c = 0; c < FW_CHAINS; c++)
 			cov.const_ab += t.ab_constant[c], cov.catchall += t.catchall[c] != FW_RULE_NONE;
 
@@ -82,7 +83,7 @@ TEST_CASE("compiled classifier tables agree with a linear first match (random ru
 			uint32_t want = classifier_first_match(rs, chain, p, fake_ifindex);
 			uint32_t got = classifier_eval(img, gen, c, p);
 			if (want != got) {
-				FAIL_CHECK(chain_name(chain) << " " << describe(p) << ": tables give rule index "
+				FAIL_CHECK(std::string(chain_name(chain)) << " " << describe(p) << ": tables give rule index "
 							     << (int)got << ", first match is " << (int)want);
 				break;
 			}
@@ -108,7 +109,7 @@ TEST_CASE("compiled classifier tables agree with a linear first match (random ru
 			     << cov.shadowed << " of them with a later rule matching too, " << cov.port_rules
 			     << " by a port rule), " << cov.policy << " met the policy; " << cov.v6 << " IPv6; "
 			     << cov.const_ab << " chains without interface/address stages, " << cov.catchall
-			     << " with a catch-all");
+			     << " with a catch-all, " << cov.long_chains << " of over 64 rules");
 	CHECK(cov.packets == (size_t)n_rulesets * n_packets);
 	CHECK(cov.matched * 5 > cov.packets);  // over 20 % hit a rule...
 	CHECK(cov.policy * 10 > cov.packets);  // ...over 10 % none
@@ -116,6 +117,7 @@ TEST_CASE("compiled classifier tables agree with a linear first match (random ru
 	CHECK(cov.port_rules * 10 > cov.matched);  // over 10 % by a port rule
 	CHECK(cov.const_ab * 10 > cov.rulesets);
 	CHECK(cov.catchall * 10 > cov.rulesets);
+	CHECK(cov.long_chains * 50 > cov.rulesets);
 }
 
 TEST_CASE("the reference evaluator reads the generation bit and the shortcut as the datapath does")
