@@ -4,15 +4,19 @@
 
 namespace fw::test {
 
+Entropy::Entropy(const uint8_t *data, size_t size) : data_(data), size_(size), bytes_(true)
+{
+	state_ = 1469598103934665603ull; // FNV-1a of the bytes
+	for (size_t i = 0; i < size; i++)
+		state_ = (state_ ^ data[i]) * 1099511628211ull;
+}
+
 uint64_t Entropy::next()
 {
-	if (bytes_) {
+	if (bytes_ && pos_ < size_) {
 		uint64_t v = 0;
-		for (int i = 0; i < 8; i++) {
-			v = v << 8 | (pos_ < size_ ? data_[pos_] : 0);
-			if (pos_ < size_)
-				pos_++;
-		}
+		for (int i = 0; i < 8; i++)
+			v = v << 8 | (pos_ < size_ ? data_[pos_++] : 0);
 		return v;
 	}
 	uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
@@ -25,7 +29,7 @@ uint32_t Entropy::below(uint32_t n)
 {
 	if (n <= 1)
 		return 0;
-	if (!bytes_)
+	if (!bytes_ || pos_ >= size_)
 		return (uint32_t)(next() % n);
 	// From bytes: as few as n needs, so a fuzzer's input goes a long way.
 	uint32_t v = 0;

@@ -16,11 +16,12 @@
 namespace fw::test {
 
 // Where choices come from: a seeded generator (splitmix64; the same on
-// every platform) or a fuzzer's bytes (then zeros once they run out).
+// every platform) or a fuzzer's bytes (then, once they run out, the
+// generator seeded with their hash).
 class Entropy {
 public:
 	explicit Entropy(uint64_t seed) : state_(seed) {}
-	Entropy(const uint8_t *data, size_t size) : data_(data), size_(size), bytes_(true) {}
+	Entropy(const uint8_t *data, size_t size);
 	uint64_t next();
 	uint32_t below(uint32_t n); // [0, n); 0 when n is 0
 	bool one_in(uint32_t n) { return below(n) == 0; }
