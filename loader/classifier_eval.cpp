@@ -152,8 +152,8 @@ uint32_t classifier_first_match(const Ruleset &rs, Chain chain, const Classifier
 	return FW_RULE_NONE;
 }
 
-// As the runtime's apply writes a generation (loader/runtime.cpp: the
-// keys of step 1, the arrays of step 2, the fw_gen_cfg fields of step 3).
+// As the runtime's apply writes a generation (loader/apply.cpp:
+// write_classifier, write_port_and_proto_classes, gen_config).
 void ClassifierImage::write(const CompiledTables &t, uint8_t gen)
 {
 	drop_generation<fw_iface_key>(iface, gen);
