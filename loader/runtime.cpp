@@ -1,5 +1,7 @@
 // Pin directory, load, attach, and the generation switch.
 #include "runtime.h"
+#include "tc_clsact.h"
+#include "bpf_load_log.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -676,6 +678,19 @@ void precreate_big_maps(struct fw_bpf *skel)
 		}
 }
 
+// FWCTL_VERIFIER_LOG=FILE keeps the whole log of a rejected load (the
+// error message carries only its last lines).
+static void save_verifier_log(const std::string &log)
+{
+	const char *path = getenv("FWCTL_VERIFIER_LOG");
+	if (!path || !*path)
+		return;
+	if (FILE *f = fopen(path, "w")) {
+		fputs(log.c_str(), f);
+		fclose(f);
+	}
+}
+
 void Runtime::load_fresh(uint32_t ct_connections)
 {
 	PhaseTimer phase;
@@ -692,10 +707,20 @@ void Runtime::load_fresh(uint32_t ct_connections)
 	phase("  open");
 	precreate_big_maps(skel);
 	phase("  create the big maps");
-	err = fw_bpf__load(skel);
+	std::string libbpf_log;
+	{
+		LibbpfLogCapture capture;
+		err = fw_bpf__load(skel);
+		libbpf_log = capture.text();
+	}
 	phase("  other maps, verify programs");
 	if (err) {
 		fw_bpf__destroy(skel);
+		if (auto v = verifier_rejection(libbpf_log); !v.empty()) {
+			save_verifier_log(libbpf_log);
+			throw SystemError(v);
+		}
+		fputs(libbpf_log.c_str(), stderr);
 		if (err == -ENOMEM || err == -E2BIG)
 			throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
 							"table of " + std::to_string(ct_connections) +
@@ -703,7 +728,7 @@ void Runtime::load_fresh(uint32_t ct_connections)
 							std::to_string((uint64_t)ct_connections * 2 * 160 >> 20) +
 							" MiB (\"conntrack\": {\"max-connections\"})",
 							-err));
-		throw SystemError(errno_message("the kernel refused the BPF programs (verifier log above)", -err));
+		throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));
 	}
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, skel->obj)
@@ -739,6 +764,10 @@ std::vector<std::string> Runtime::selected_interfaces(const Ruleset &rs) const
 
 void Runtime::detach_pin(const std::string &name)
 {
+	if (tc_clsact::is_clsact_pin(pin_path(name))) {
+		tc_clsact::detach(pin_path(name), (uint32_t)std::stoul(name.substr(name.rfind('_') + 1)));
+		return;
+	}
 	int f = bpf_obj_get(pin_path(name).c_str());
 	if (f >= 0) {
 		bpf_link_detach(f);
@@ -772,6 +801,8 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 		int prog = fd(l3 ? "prog_fw_tc_egress_l3" : "prog_fw_tc_egress");
 		LIBBPF_OPTS(bpf_link_create_opts, o);
 		int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_EGRESS, &o);
+		if (link < 0 && tc_clsact::tcx_missing(errno))
+			return tc_clsact::attach(prog, ifindex, ifname, tc_pin); // kernel < 6.6
 		if (link < 0)
 			throw SystemError(errno_message("cannot attach TC egress (tcx) to " + ifname, errno));
 		Fd l(link);
@@ -1228,7 +1259,9 @@ std::vector<Attachment> Runtime::attachments() const
 		Attachment a;
 		a.pin = pin_path(n);
 		a.hook = n.rfind("link_xdp_", 0) == 0 ? "xdp" : "tc-egress";
-		int f = bpf_obj_get(a.pin.c_str());
+		// A clsact attachment pins the program, not a link (tc_clsact.h).
+		bool clsact = a.hook == "tc-egress" && tc_clsact::is_clsact_pin(a.pin);
+		int f = clsact ? -1 : bpf_obj_get(a.pin.c_str());
 		if (f >= 0) {
 			struct bpf_link_info info {};
 			uint32_t len = sizeof(info);
@@ -1247,6 +1280,12 @@ std::vector<Attachment> Runtime::attachments() const
 		}
 		if (!a.live)
 			a.ifindex = (uint32_t)std::stoul(n.substr(n.rfind('_') + 1));
+		if (clsact)
+			if (auto prog = tc_clsact::attached_program(a.pin, a.ifindex)) {
+				a.live = true;
+				a.program = *prog;
+				a.mode = "tc-clsact";
+			}
 		char name[IF_NAMESIZE] = {};
 		if (a.live && if_indextoname(a.ifindex, name))
 			a.ifname = name;
@@ -1257,7 +1296,7 @@ std::vector<Attachment> Runtime::attachments() const
 					 : q.attach_mode == XDP_ATTACHED_SKB ? "generic"
 					 : q.attach_mode == XDP_ATTACHED_HW  ? "offload"
 									     : "multi";
-		} else if (a.live) {
+		} else if (a.live && a.mode.empty()) {
 			a.mode = "tcx";
 		}
 		out.push_back(a);

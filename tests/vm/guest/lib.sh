@@ -26,3 +26,5 @@ vm_kernel_at_least() {
 # Under TCG a python start takes ~3 s: the probes of netns.sh (udp.py) get
 # longer receive timeouts and wait longer for their receiver to bind.
 export E2E_UDP_TIMEOUT=${E2E_UDP_TIMEOUT:-10} E2E_READY_TRIES=${E2E_READY_TRIES:-400}
+# A rejected load keeps the verifier's whole log on the host (build/vm/out/<kernel>/).
+export FWCTL_VERIFIER_LOG=${FWCTL_VERIFIER_LOG:-$VM_OUT/verifier.log}
