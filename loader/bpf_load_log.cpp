@@ -18,9 +18,17 @@ int capture(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	char buf[4096];
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	g_log += buf;
+	// One call carries a whole verifier log (MiBs): size it first.
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(nullptr, 0, fmt, ap);
+	if (n > 0) {
+		std::string buf((size_t)n + 1, '\0');
+		vsnprintf(buf.data(), buf.size(), fmt, again);
+		buf.resize((size_t)n);
+		g_log += buf;
+	}
+	va_end(again);
 	return n;
 }
 

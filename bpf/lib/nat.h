@@ -106,7 +106,8 @@ static __always_inline void fw_nat_pkt_set(struct fw_pkt *p, int which, __be32 a
 static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_pkt *p, int which,
 					  __be32 addr, __u16 port)
 {
-	__u32 l3 = p->l3_off, l4 = p->l4_off;
+	__u32 l3 = p->l3_off;
+	__u64 l4 = p->l4_off; /* 64-bit: its bound check and its use share one register */
 	struct iphdr *ip;
 	__be32 old;
 	__be16 np = bpf_htons(port), op;
@@ -124,6 +125,13 @@ static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_
 	ip->check = fw_csum_replace4(ip->check, old, addr);
 	if (p->frag == FW_FRAG_LATER || !p->l4_ok)
 		goto out;
+	/* Linux 6.1's verifier loses the bound on l4 between the check above
+	 * and here (a 32-bit test, then a zero-extension it does not follow,
+	 * and a packet pointer plus any u32 gets no range): check it again,
+	 * on 64 bits, where the compiler cannot reuse the first test. */
+	barrier_var(l4);
+	if (l4 > 128)
+		return -1;
 	switch (p->t.proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = data + l4;

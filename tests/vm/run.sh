@@ -25,11 +25,15 @@ command -v qemu-system-x86_64 >/dev/null ||
 CACHE=$BUILD/vm
 mkdir -p "$CACHE"
 t0=$(date +%s)
+# Kernels and images are shared with boot.sh: one preparer at a time.
+exec 9>"$CACHE/.prepare.lock"
+flock 9
 vm_kernel_fetch "$KERNEL" "$CACHE"
 initrd=$CACHE/initramfs-$VM_KVER.cpio.gz
 if [ ! -e "$initrd" ] || [ "$HERE/guest/init" -nt "$initrd" ] || [ "$HERE/lib/initramfs.sh" -nt "$initrd" ]; then
 	vm_initramfs_build "$VM_KROOT" "$VM_KVER" "$SRC" "$initrd"
 fi
+flock -u 9
 out=$CACHE/out/$KERNEL
 rm -rf "$out"; mkdir -p "$out"
 log=$out/console.log

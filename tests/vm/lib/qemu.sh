@@ -26,8 +26,7 @@ vm_report() {
 		return 1
 	fi
 	echo "$done (${secs}s in the VM)"
-	case $done in
-	*" fail=0 "*) [[ $done == *" pass=0 "* ]] && { echo "vm $kernel: FAIL: no case ran"; return 1; }; return 0 ;;
-	*) return 1 ;;
-	esac
+	grep -aq '^VMCASE .* FAIL' "$log" && return 1
+	grep -aq '^VMCASE .* PASS' "$log" || { echo "vm $kernel: FAIL: no case passed"; return 1; }
+	case $done in *" fail=0 "*) return 0 ;; *) return 1 ;; esac
 }
