@@ -22,7 +22,7 @@ PKGS="clang-16 llvm-16 libclang-rt-16-dev libelf-dev zlib1g-dev libcli11-dev nlo
       cmake make g++ pkg-config iproute2 iputils-ping nftables ethtool socat tcpdump python3 procps
       strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
       systemd
-      qemu-system-x86 qemu-utils busybox-static debootstrap kmod e2fsprogs xz-utils zstd util-linux"
+      qemu-system-x86 busybox-static debootstrap kmod e2fsprogs xz-utils zstd util-linux"
 
 need=0
 dpkg --compare-versions "$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null || echo 0)" ge 1:1.4 || need=1
