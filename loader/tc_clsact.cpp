@@ -99,7 +99,10 @@ void attach(int prog_fd, uint32_t ifindex, const std::string &ifname, const std:
 						      ": this kernel has neither tcx links (Linux >= 6.6) nor "
 						      "cls_bpf (CONFIG_NET_CLS_BPF)",
 					      -err));
-		throw SystemError(msg("cannot attach TC egress (clsact) to " + ifname, -err));
+		throw SystemError(msg("cannot attach TC egress (clsact) to " + ifname +
+					      " at fwctl's reserved handle 0xf3c7 priority 1 (a filter of "
+					      "another kind at priority 1?)",
+				      -err));
 	}
 	if (bpf_obj_pin(prog_fd, pin.c_str()) != 0) {
 		int e = errno;

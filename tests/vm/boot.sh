@@ -40,7 +40,7 @@ flock -u 9
 t1=$(date +%s)
 echo "vm boot $KERNEL: image ready in $((t1 - t0))s; booting twice (console: $out/console-*.log)"
 args=(-kernel "$VM_VMLINUZ" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 quiet loglevel=4 fwvm.mode=boot systemd.show_status=1"
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 fwvm.mode=boot systemd.show_status=error"
 	-drive "file=$img,if=virtio,format=raw")
 rc=0
 vm_qemu_run "$out/console-1.log" "${VM_TIMEOUT:-400}" "${args[@]}" || rc=$?

@@ -17,6 +17,9 @@ cat >"$E2E_TMP/rules.json" <<'JSON'
     { "action": "accept", "in": "vlan1", "out": "vlan2", "proto": "icmp" } ] }
 JSON
 assert_udp_ok lan wan 192.0.2.2 7001          # no firewall yet: everything flows
+# Someone else's egress filter, there before fwctl: it must survive apply and down.
+nsx r tc qdisc add dev vlan2 clsact
+nsx r tc filter add dev vlan2 egress prio 5 handle 7 matchall action pass
 
 assert_exit 0 "fwctl apply on $(vm_kernel)" fw r apply "$E2E_TMP/rules.json"
 status=$(fw r status --json)
@@ -43,5 +46,21 @@ assert_udp_ok lan wan 192.0.2.2 7000
 assert_exit 0 "fwctl down" fw r down
 assert_udp_ok lan wan 192.0.2.2 7001
 filters=$(nsx r tc filter show dev vlan2 egress 2>/dev/null)
-assert_eq "" "$filters" "no TC egress filter left on vlan2 after down"
+echo "$filters"
+assert_match 'matchall' "$filters" "the other owner's filter on vlan2 survived apply and down"
+assert_ok "no fwctl filter left on vlan2 after down" bash -c "! grep -q 'fw_tc_egress' <<<'$filters'"
+
+if ! vm_kernel_at_least 6.6; then
+	# clsact: a foreign cls_bpf filter at fwctl's reserved handle/priority is
+	# never replaced; apply fails saying so and leaves it there.
+	nsx r tc qdisc add dev vlan1 clsact
+	nsx r tc filter add dev vlan1 egress prio 1 handle 0xf3c7 bpf bytecode '1,6 0 0 4294967295,'
+	out=$(fw r apply "$E2E_TMP/rules.json" 2>&1); rc=$?
+	echo "$out" | tail -3
+	assert_ne 0 "$rc" "apply refuses to replace a foreign filter at the reserved slot"
+	assert_match 'reserved clsact handle' "$out" "the error names the reserved handle"
+	assert_match 'handle 0xf3c7' "$(nsx r tc filter show dev vlan1 egress)" "the foreign filter is still there"
+	fw r down >/dev/null 2>&1
+	assert_match 'handle 0xf3c7' "$(nsx r tc filter show dev vlan1 egress)" "down did not remove the foreign filter"
+fi
 e2e_finish

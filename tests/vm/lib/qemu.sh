@@ -11,8 +11,10 @@ vm_qemu_run() {
 	if [ "$accel" = kvm ]; then cpu=host; fi
 	timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 1024 \
 		-nodefaults -no-reboot -display none -monitor none -serial stdio -nic none \
-		"$@" </dev/null 2>&1 | tr -d '\r' | tee "$log"
-	return "${PIPESTATUS[0]}"
+		"$@" </dev/null 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	sed -i 's/\r$//' "$log" # after the fact: a `tr` in the pipe would buffer the live log
+	return "$rc"
 }
 
 vm_report() {

@@ -56,11 +56,14 @@ echo "journal: $(journalctl -b -o short-monotonic --no-pager -u fwctl.service -u
 
 if [ "$boot" = 1 ]; then
 	ok fwctl-active "fwctl.service is active" systemctl is-active --quiet fwctl.service
+	# The pings were really sent: the peer resolved 10.1.0.1 (ARP passes the firewall).
+	ok peer-resolved-router "the peer has 10.1.0.1's MAC (echo requests went out)" \
+		bash -c 'nsenter --net=/run/netns/peer ip neigh show 10.1.0.1 | grep -q lladdr' 
 	verdict pings-dropped-from-the-first "$( [ "$n" = 0 ] && echo 0 || echo 1)" "($n echo replies reached the peer; the input policy drops ICMP)"
 	dropped=$(fwctl stats --json 2>/dev/null | jq -r '.chains.input.policy_packets // 0')
 	verdict policy-counted "$( [ "${dropped:-0}" -ge 5 ] 2>/dev/null && echo 0 || echo 1)" "(input policy counted $dropped packets)"
 	ok open-port "UDP 7000 reaches the router over vlan1" udp_arrives 7000
-	ok watch-attached-vlan1 "vlan1 carries fwctl's XDP (fwctl-watch)" bash -c 'fwctl status --json | jq -e ".attachments[] | select(.ifname == \"vlan1\" and .hook == \"xdp\")"'
+	ok watch-attached-vlan1 "vlan1 carries fwctl's XDP (fwctl-watch)" bash -c 'fwctl status --json | jq -e ".attachments[] | select(.interface == \"vlan1\" and .hook == \"xdp\")"'
 	echo "$fails" >"$state/fails"
 	# The reboot: a saved file that does not parse.
 	echo '{ "version": 1, "input": [ { "action": "accept", "dport": 70000 } ] }' >/etc/fwctl/rules.json
