@@ -44,7 +44,7 @@ args=(-kernel "$VM_VMLINUZ" -initrd "$initrd"
 	-drive "file=$img,if=virtio,format=raw")
 rc=0
 vm_qemu_run "$out/console-1.log" "${VM_TIMEOUT:-400}" "${args[@]}" || rc=$?
-if grep -aq '^VMREBOOT' "$out/console-1.log"; then
+if grep -aq 'VMREBOOT' "$out/console-1.log"; then
 	vm_qemu_run "$out/console-2.log" "${VM_TIMEOUT:-400}" "${args[@]}" || rc=$?
 fi
 cat "$out"/console-*.log >"$out/console.log"
