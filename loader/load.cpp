@@ -2,6 +2,7 @@
 // pin its programs; and removing every pin again.
 #include "runtime.h"
 #include "bpf_load_log.h"
+#include "kernel_features.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -101,6 +102,7 @@ static void save_verifier_log(const std::string &log)
 void Runtime::load_fresh(uint32_t ct_connections)
 {
 	PhaseTimer phase;
+	require_kernel_features(); // an older kernel: the missing feature by name
 	remove_all_pins(); // leftovers of an apply killed half-way
 	struct fw_bpf *skel = fw_bpf__open();
 	if (!skel)

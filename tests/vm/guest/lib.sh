@@ -23,8 +23,8 @@ vm_kernel_at_least() {
 	[ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" = "$want" ]
 }
 
-# Under TCG a python start takes ~3 s: the probes of netns.sh (udp.py) get
+# Under TCG a python start takes ~3 s (10+ s on a loaded machine): the probes of netns.sh (udp.py) get
 # longer receive timeouts and wait longer for their receiver to bind.
-export E2E_UDP_TIMEOUT=${E2E_UDP_TIMEOUT:-10} E2E_READY_TRIES=${E2E_READY_TRIES:-400}
+export E2E_UDP_TIMEOUT=${E2E_UDP_TIMEOUT:-20} E2E_READY_TRIES=${E2E_READY_TRIES:-600}
 # A rejected load keeps the verifier's whole log on the host (build/vm/out/<kernel>/).
 export FWCTL_VERIFIER_LOG=${FWCTL_VERIFIER_LOG:-$VM_OUT/verifier.log}
