@@ -7,4 +7,9 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure "$@"
+# Everything but the VM lane, then the lane's VMs two at a time (TCG: each
+# VM is a CPU-bound qemu; tests/vm/README.md).
+rc=0
+ctest --test-dir build --output-on-failure -LE vm "$@" || rc=$?
+ctest --test-dir build --output-on-failure -L vm -j2 "$@" || rc=$?
+exit "$rc"
