@@ -28,6 +28,7 @@
 #define FW_BUCKET_H
 
 #include "common.h"
+#include "clock.h"
 
 #define FW_BUCKET_LOG 0
 #define FW_BUCKET_REJECT 1

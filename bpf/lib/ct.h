@@ -22,7 +22,7 @@
  * refuses FIN without ACK (FIN and XMAS scans); here those meet the chains,
  * so a "reject" rule can still answer them with a RST.
  *
- * Time is CLOCK_BOOTTIME in whole seconds (bpf_ktime_get_boot_ns() / 1e9;
+ * Time is CLOCK_BOOTTIME in whole seconds (fw_clock_boot_ns() / 1e9, clock.h;
  * `fwctl conntrack` reads the same clock). An expired entry is treated as
  * absent; the LRU map reclaims it when space is needed, flush removes it.
  */
@@ -31,6 +31,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "clock.h"
 
 enum fw_ct_result {
 	FW_CT_NEW = 0,
@@ -66,7 +67,7 @@ enum fw_ct_result {
 
 static __always_inline __u32 fw_ct_now(void)
 {
-	return (__u32)(bpf_ktime_get_boot_ns() / 1000000000ull);
+	return (__u32)(fw_clock_boot_ns() / 1000000000ull);
 }
 
 static __always_inline int fw_ct_is_icmp(__u8 proto)
