@@ -207,7 +207,7 @@ TEST_CASE("token bucket: an out-of-order timestamp from a racing CPU hands out n
 	CHECK(logged() == 0);
 	// CPU A read its clock up to one interval earlier and reaches the lock
 	// only now: nothing for it, and still nothing for B afterwards.
-	for (uint64_t behind : {1ull, 1000ull, 50 * ms, 99 * ms, 100 * ms}) {
+	for (uint64_t behind : {(uint64_t)1, (uint64_t)1000, 50 * ms, 99 * ms, 100 * ms}) {
 		CAPTURE(behind);
 		h.clock_set(t - behind);
 		CHECK(logged() == 0);
