@@ -3,7 +3,8 @@
  * fwctl datapath. XDP on ingress decides; TC on egress tracks what this
  * host sends. Stages of an ingress packet:
  *
- *   parse -> (tiny first fragment: drop) -> (ND to this host: bypass) -> conntrack (-> NAT of known connections)
+ *   parse (unwalked IPv6 chain, tiny first fragment: drop)
+ *         -> (ND to this host: bypass) -> conntrack (-> NAT of known connections)
  *         -> chain selection -> port forward (-> chain selection again)
  *         -> fragments -> classify -> counters, log -> verdict
  *         (-> remember connection, choosing its masquerade)

@@ -87,8 +87,7 @@ TEST_CASE("TCP window: an out-of-window FIN changes nothing; the real close stil
 	CHECK(h.xdp(seg(false, FIN | ACK, 700101 + 5000000, 1101), "vlan2").action == XDP_DROP);
 	CHECK(h.xdp(seg(true, FIN | ACK, 1101 - 3000000, 700101), "vlan1").action == XDP_DROP);
 	CHECK(state() == "established");
-	// A RST a little behind what the peer acknowledged is in the window
-	// only within the receiver's window: one byte behind is fine.
+	// The server's real FIN (its next sequence number) closes its side.
 	CHECK(h.xdp(seg(false, FIN | ACK, 700101, 1101), "vlan2").action == XDP_PASS);
 	CHECK(state() == "fin_wait");
 	CHECK(h.xdp(seg(true, ACK, 1101, 700102), "vlan1").action == XDP_PASS);
