@@ -3,7 +3,8 @@
  * fwctl datapath. XDP on ingress decides; TC on egress tracks what this
  * host sends. Stages of an ingress packet:
  *
- *   parse -> (ND bypass) -> conntrack (-> NAT of known connections)
+ *   parse (unwalked IPv6 chain, tiny first fragment: drop)
+ *         -> (ND to this host: bypass) -> conntrack (-> NAT of known connections)
  *         -> chain selection -> port forward (-> chain selection again)
  *         -> fragments -> classify -> counters, log -> verdict
  *         (-> remember connection, choosing its masquerade)
@@ -100,12 +101,31 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		fw_stat(FW_STAT_NOT_IP, 0);
 		return XDP_PASS;
 	}
+	if (rc == FW_PARSE_UNWALKED) {
+		fw_stat(FW_STAT_MALFORMED, 0);
+		return XDP_DROP;
+	}
 	if (rc != FW_PARSE_OK) {
 		fw_stat(FW_STAT_MALFORMED, 0);
 		return fw_xdp_action(ctx, &p, fw_strictest_policy(cfg) == FW_VERDICT_ACCEPT ?
 						 FW_VERDICT_ACCEPT : FW_VERDICT_DROP, l3);
 	}
-	if (fw_is_neighbour_discovery(&p)) {
+	if (p.frag == FW_FRAG_FIRST && !p.l4_ok) {
+		/* A first fragment without its whole transport header (RFC
+		 * 1858, 3128): the rest would come from a later fragment, past
+		 * every port and flag rule. Its later fragments follow it. */
+		struct fw_frag_key fk = fw_frag_key_of(&p);
+		__u32 v = FW_VERDICT_DROP;
+
+		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
+		fw_stat(FW_STAT_MALFORMED, p.l3_len);
+		return XDP_DROP;
+	}
+	/* Neighbour discovery for this host (link-local by its hop limit)
+	 * passes; a forwarded one is the forward chain's, like any packet.
+	 * The FIB lookup is paid by ND packets only. */
+	if (fw_is_neighbour_discovery(&p) &&
+	    fw_select_chain(ctx, &p, in_ifindex, &out_ifindex) == FW_CHAIN_INPUT) {
 		fw_stat(FW_STAT_ND, p.l3_len);
 		return XDP_PASS;
 	}

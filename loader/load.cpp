@@ -126,7 +126,7 @@ void Runtime::load_fresh(uint32_t ct_connections)
 			throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
 							"table of " + std::to_string(ct_connections) +
 							" connections needs about " +
-							std::to_string((uint64_t)ct_connections * 2 * 160 >> 20) +
+							std::to_string((uint64_t)ct_connections * 2 * 184 >> 20) +
 							" MiB (\"conntrack\": {\"max-connections\"})",
 							-err));
 		throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));

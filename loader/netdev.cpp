@@ -88,15 +88,31 @@ bool xdp_redirect_target(const std::string &ifname, uint32_t ifindex)
 
 } // namespace
 
+// The interface's Ethernet address as fw_fast_if keeps it (FW_FAST_IF_MAC_SHIFT),
+// 0 when it has none: the fast path then takes no frame in by it.
+uint64_t fast_if_mac(const std::string &ifname)
+{
+	Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	struct ifreq ifr {};
+	strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+	if (s.fd < 0 || ioctl(s.fd, SIOCGIFHWADDR, &ifr) < 0 || ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		return 0;
+	uint64_t mac = 0;
+	for (int i = 0; i < 6; i++)
+		mac = mac << 8 | (uint8_t)ifr.ifr_hwaddr.sa_data[i];
+	return mac << FW_FAST_IF_MAC_SHIFT;
+}
+
 // The fast path's view of an attached interface (FW_FAST_IF_*, see
 // bpf/lib/fastpath.h). Checksums need checking where a packet may come
 // from a stack on this machine with its checksum left to "hardware"
 // (CHECKSUM_PARTIAL): virtual links to other namespaces or to userspace,
 // and any device where XDP runs in generic mode (after GRO, which leaves
 // merged packets the same way). A NIC's native XDP sees wire packets.
-uint32_t fast_if_flags(const std::string &ifname, uint32_t ifindex)
+// Bits 16-63 carry the interface's MAC (fast_if_mac).
+uint64_t fast_if_flags(const std::string &ifname, uint32_t ifindex)
 {
-	uint32_t flags = 0;
+	uint64_t flags = fast_if_mac(ifname);
 	if (xdp_redirect_target(ifname, ifindex))
 		flags |= FW_FAST_IF_OUT;
 	std::string drv = driver_name(ifname);

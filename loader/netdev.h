@@ -17,8 +17,10 @@ bool is_l3_device(const std::string &ifname);
 std::string driver_name(const std::string &ifname);
 // A veth whose peer cannot take XDP frames: attach it in generic mode.
 bool veth_without_xdp_peer(const std::string &ifname, uint32_t ifindex);
-// The fast path's flags for an attached interface (FW_FAST_IF_*).
-uint32_t fast_if_flags(const std::string &ifname, uint32_t ifindex);
+// The fast path's value for an attached interface: FW_FAST_IF_* flags and,
+// from bit FW_FAST_IF_MAC_SHIFT, its MAC address (fast_if_mac).
+uint64_t fast_if_flags(const std::string &ifname, uint32_t ifindex);
+uint64_t fast_if_mac(const std::string &ifname);
 
 // The interface's primary IPv4 address (network byte order), 0 if none.
 uint32_t primary_ipv4(const std::string &ifname);

@@ -145,7 +145,7 @@ const std::vector<std::string> policy_keys = {"input", "forward"};
 const std::vector<std::string> log_keys = {"limit", "burst"};
 const std::vector<std::string> proto_list = {"tcp", "udp", "icmp", "esp", "ah", "gre", "sctp", "icmpv6"};
 
-constexpr uint8_t PROTO_ICMP = 1, PROTO_ICMPV6 = 58;
+constexpr uint8_t PROTO_ICMP = 1, PROTO_ICMPV6 = 58, PROTO_SCTP = 132;
 constexpr size_t COMMENT_MAX = 64;
 
 // An integer value, or nothing for other types and fractions. Values beyond
@@ -713,6 +713,9 @@ public:
 							std::to_string(*to_dport + (f.dport->hi - f.dport->lo)) +
 							", past 65535; use a to-dport of at most " +
 							std::to_string(65535 - (f.dport->hi - f.dport->lo)));
+				else if (f.proto == PROTO_SCTP && f.dport && *to_dport != f.dport->lo)
+					err(pp, "SCTP ports cannot be changed (its CRC32c covers them and is not "
+						"updated): leave out \"to-dport\" or use " + std::to_string(f.dport->lo));
 				f.to_dport = uint16_t(*to_dport);
 			}
 			if (errors.size() == before)

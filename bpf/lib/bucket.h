@@ -16,9 +16,13 @@
  * bounded retry count (and a policy for running out of retries); the spin
  * lock needs neither, the critical section is a handful of instructions with
  * no helper calls, and log/reject traffic is by definition rate-limited, so
- * contention is rare. bpf_ktime_get_ns() is read before taking the lock
- * (helpers are not allowed under it); a CPU that loses the race therefore
- * tests with a slightly older `now`, which can only make it stricter.
+ * contention is rare. The clock (fw_clock_ns, clock.h) is read before
+ * taking the lock (helpers are not allowed under it); a CPU that loses the
+ * race therefore tests with a slightly older `now`, and may find tat beyond
+ * now + burst * interval. That must only make it stricter: the bucket keeps
+ * the configuration tat was computed under, and only a changed one may
+ * reset tat (a stale `now` once read as "the rate was made faster" and
+ * handed out a fresh burst).
  *
  * The map is an ARRAY pinned with the others, so the buckets survive
  * re-applies (a re-apply does not hand out a fresh burst); they start full
@@ -28,6 +32,7 @@
 #define FW_BUCKET_H
 
 #include "common.h"
+#include "clock.h"
 
 #define FW_BUCKET_LOG 0
 #define FW_BUCKET_REJECT 1
@@ -35,8 +40,9 @@
 
 struct fw_bucket {
 	struct bpf_spin_lock lock;
-	__u32 pad;
-	__u64 tat; /* theoretical arrival time, bpf_ktime_get_ns() clock */
+	__u32 burst;     /* the configuration tat was computed under */
+	__u64 tat;       /* theoretical arrival time, fw_clock_ns() clock */
+	__u64 interval;
 };
 
 struct {
@@ -71,11 +77,17 @@ static __always_inline int fw_bucket_take(__u32 idx, __u64 now, __u64 interval, 
 
 	bpf_spin_lock(&b->lock);
 	tat = b->tat;
-	/* tat beyond now + burst * interval cannot happen under one config:
-	 * the rate was made faster by a re-apply. Start that bucket full, as
-	 * nftables does with a new limit. */
-	if (tat > full)
-		tat = 0;
+	if (b->interval != interval || b->burst != burst) {
+		/* A re-apply changed the limit. When the rate was made
+		 * faster, tat may lie beyond now + burst * interval: start
+		 * that bucket full, as nftables does with a new limit. */
+		if (tat > full)
+			tat = 0;
+		b->interval = interval;
+		b->burst = burst;
+	}
+	/* Under one configuration, tat > full only means this CPU's `now`
+	 * is older than the one that last moved tat: no token for it. */
 	if (tat <= limit) {
 		b->tat = (tat > now ? tat : now) + interval;
 		ok = 1;

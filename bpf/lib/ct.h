@@ -22,7 +22,23 @@
  * refuses FIN without ACK (FIN and XMAS scans); here those meet the chains,
  * so a "reject" rule can still answer them with a RST.
  *
- * Time is CLOCK_BOOTTIME in whole seconds (bpf_ktime_get_boot_ns() / 1e9;
+ * Sequence window: a RST or FIN only moves a connection's state when its
+ * sequence number fits what the connection has shown (Linux's
+ * nf_conntrack_proto_tcp tcp_in_window is the reference, simplified):
+ * for a segment from direction d, with W = the other side's largest
+ * advertised window + 64 KiB,
+ *     seq       <= seq_next[d] + W   (not beyond what d can have sent)
+ *     seq + len >= ack_max[!d] - W   (not before what the peer received)
+ * An out-of-window RST or FIN is INVALID (dropped, counted), as Linux marks
+ * it; other segments pass either way but only in-window ones move the
+ * window (a blind data segment cannot drag it towards a later RST). A
+ * direction not seen yet (a connection picked up mid-stream, the first
+ * packets of a handshake) is believed, as Linux is liberal with picked-up
+ * connections. Window scaling is not parsed: windows count unscaled, which
+ * W's 64 KiB of slack absorbs for a RST, whose sequence number is the
+ * sender's next one (or the peer's last acknowledgement).
+ *
+ * Time is CLOCK_BOOTTIME in whole seconds (fw_clock_boot_ns() / 1e9, clock.h;
  * `fwctl conntrack` reads the same clock). An expired entry is treated as
  * absent; the LRU map reclaims it when space is needed, flush removes it.
  */
@@ -31,6 +47,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "clock.h"
 
 enum fw_ct_result {
 	FW_CT_NEW = 0,
@@ -66,7 +83,7 @@ enum fw_ct_result {
 
 static __always_inline __u32 fw_ct_now(void)
 {
-	return (__u32)(bpf_ktime_get_boot_ns() / 1000000000ull);
+	return (__u32)(fw_clock_boot_ns() / 1000000000ull);
 }
 
 static __always_inline int fw_ct_is_icmp(__u8 proto)
@@ -188,6 +205,51 @@ static __always_inline __u32 fw_ct_timeout(__u8 proto, __u8 state, __u8 flags)
 	}
 }
 
+#define FW_CT_TCP_SLACK 65536u
+
+static __always_inline int fw_seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+/* The sequence space segment p of direction `dir` takes up, SYN and FIN
+ * counting one each. */
+static __always_inline __u32 fw_ct_tcp_end(const struct fw_pkt *p)
+{
+	return p->tcp_seq + p->tcp_len + !!(p->tcp_flags & FW_TCP_SYN) + !!(p->tcp_flags & FW_TCP_FIN);
+}
+
+/* Does segment p (from `dir`) fit the window of master m? See the top. */
+static __always_inline int fw_ct_tcp_in_window(const struct fw_ct_entry *m, __u8 dir,
+					       const struct fw_pkt *p)
+{
+	const struct fw_ct_tcp_dir *s = &m->tcp[dir & 1], *r = &m->tcp[(dir & 1) ^ 1];
+	__u32 slack = (__u32)r->win_max + FW_CT_TCP_SLACK;
+
+	if (!(s->flags & FW_CT_TCP_SEQ_KNOWN) || !(r->flags & FW_CT_TCP_ACK_KNOWN))
+		return 1;
+	if (fw_seq_after(p->tcp_seq, s->seq_next + slack))
+		return 0;
+	return !fw_seq_after(r->ack_max - slack, fw_ct_tcp_end(p));
+}
+
+/* Moves direction `dir`'s window forward with segment p. */
+static __always_inline void fw_ct_tcp_learn(struct fw_ct_tcp_dir *s, const struct fw_pkt *p)
+{
+	__u32 end = fw_ct_tcp_end(p);
+
+	if (!(s->flags & FW_CT_TCP_SEQ_KNOWN) || fw_seq_after(end, s->seq_next))
+		s->seq_next = end;
+	if ((p->tcp_flags & FW_TCP_ACK) &&
+	    (!(s->flags & FW_CT_TCP_ACK_KNOWN) || fw_seq_after(p->tcp_ack, s->ack_max))) {
+		s->ack_max = p->tcp_ack;
+		s->flags |= FW_CT_TCP_ACK_KNOWN;
+	}
+	if (p->tcp_win > s->win_max)
+		s->win_max = p->tcp_win;
+	s->flags |= FW_CT_TCP_SEQ_KNOWN;
+}
+
 /* One TCP packet of direction `dir` moves the state. Returns FW_CT_NEW
  * when a SYN reopens the tuple of a closed connection: that is a new
  * connection and must meet the chains again. */
@@ -230,7 +292,10 @@ static __always_inline int fw_ct_tcp_step(__u8 *state, __u8 *flags, __u8 dir, __
  * second of lifetime or one state transition, which the connection's next
  * packet makes again; each field is written whole, so no reader sees a
  * torn value. Locking every packet would cost more than these misses
- * (cilium's conntrack argues the same). */
+ * (cilium's conntrack argues the same). The TCP window fields are written
+ * by every in-window segment that moves them (each direction by its own
+ * packets, mostly on one CPU); a lost update leaves a window slightly
+ * behind, which the slack absorbs. */
 static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const struct fw_pkt *p,
 					       __u32 now, struct fw_ct_entry **hit)
 {
@@ -257,8 +322,16 @@ static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const s
 	flags = m->flags;
 	if (dir != FW_CT_DIR_ORIG)
 		flags |= FW_CT_F_SEEN_REPLY;
-	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_step(&state, &flags, dir, p->tcp_flags) == FW_CT_NEW)
-		return FW_CT_NEW;
+	if (p->t.proto == IPPROTO_TCP) {
+		if (!fw_ct_tcp_in_window(m, dir, p)) {
+			if (p->tcp_flags & (FW_TCP_RST | FW_TCP_FIN))
+				return FW_CT_INVALID; /* a blind reset or close */
+		} else {
+			fw_ct_tcp_learn(&m->tcp[dir & 1], p);
+		}
+		if (fw_ct_tcp_step(&state, &flags, dir, p->tcp_flags) == FW_CT_NEW)
+			return FW_CT_NEW;
+	}
 	if (state != m->state)
 		m->state = state;
 	if (flags != m->flags)
@@ -305,25 +378,32 @@ static __always_inline int fw_ct_initial_state(const struct fw_pkt *p, __u8 *sta
 static __always_inline void fw_ct_insert(const struct fw_pkt *p, const struct fw_tuple *k,
 					 __u32 ifindex, __u8 flags, __u32 now)
 {
-	struct fw_ct_entry m = {}, a = {};
+	struct fw_ct_scratch *sc = bpf_map_lookup_elem(&fw_ct_scratch, &(__u32){ 0 });
+	struct fw_ct_entry *m, *a;
 	__u8 state;
 
-	if (fw_ct_initial_state(p, &state, &flags))
+	if (!sc || fw_ct_initial_state(p, &state, &flags))
 		return;
-	fw_ct_invert(k, &m.other);
-	m.dir = FW_CT_DIR_ORIG;
-	m.state = state;
-	m.flags = flags;
-	m.ifindex = ifindex;
-	m.expires = now + fw_ct_timeout(p->t.proto, state, flags);
-	a.other = *k;
-	a.dir = FW_CT_DIR_REPLY;
-	a.ifindex = ifindex;
+	m = &sc->m;
+	a = &sc->a;
+	__builtin_memset(m, 0, sizeof(*m));
+	__builtin_memset(a, 0, sizeof(*a));
+	fw_ct_invert(k, &m->other);
+	m->dir = FW_CT_DIR_ORIG;
+	m->state = state;
+	m->flags = flags;
+	m->ifindex = ifindex;
+	m->expires = now + fw_ct_timeout(p->t.proto, state, flags);
+	if (p->t.proto == IPPROTO_TCP)
+		fw_ct_tcp_learn(&m->tcp[FW_CT_DIR_ORIG], p);
+	a->other = *k;
+	a->dir = FW_CT_DIR_REPLY;
+	a->ifindex = ifindex;
 	/* Master first: if the alias cannot be stored, later packets of this
 	 * direction still pass and its replies meet the chains. A tuple that
 	 * is its own reply (one address talking to itself) has no alias. */
-	if (bpf_map_update_elem(&fw_ct, k, &m, BPF_ANY) != 0 ||
-	    (!fw_tuple_eq(k, &m.other) && bpf_map_update_elem(&fw_ct, &m.other, &a, BPF_ANY) != 0)) {
+	if (bpf_map_update_elem(&fw_ct, k, m, BPF_ANY) != 0 ||
+	    (!fw_tuple_eq(k, &m->other) && bpf_map_update_elem(&fw_ct, &m->other, a, BPF_ANY) != 0)) {
 		fw_stat(FW_STAT_CT_FULL, p->l3_len);
 		return;
 	}

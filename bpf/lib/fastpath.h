@@ -41,6 +41,23 @@ static __always_inline int fw_fastpath_ipsec(const struct fw_pkt *p)
 	return 0;
 }
 
+/* Was the frame sent to the interface's own MAC (kept in its fw_fast_if
+ * value by the loader)? The stack forwards only those (ip_forward and
+ * ip6_forward drop broadcast, multicast and other hosts' frames, which a
+ * promiscuous interface or a switch flooding an unknown address delivers). */
+static __always_inline int fw_fastpath_for_us(void *data, void *data_end, __u64 if_value)
+{
+	__u64 mine = if_value >> FW_FAST_IF_MAC_SHIFT, dst = 0;
+	__u8 *d = data;
+
+	if ((void *)(d + ETH_ALEN) > data_end)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < ETH_ALEN; i++)
+		dst = dst << 8 | d[i];
+	return mine && dst == mine;
+}
+
 /* Returns XDP_REDIRECT when it sent the packet, XDP_PASS otherwise.
  * `ct` is the connection entry the packet's key found (NULL for the
  * packet that opened the connection): its NAT, which TC egress would do
@@ -64,6 +81,10 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 		return XDP_PASS;
 	if (p->l3_off != sizeof(struct ethhdr) || p->frag != FW_FRAG_NONE || !p->l4_ok)
 		return XDP_PASS;
+	/* IPv4 options and IPv6 hop-by-hop options (router alert, source
+	 * routes, ...) are for the stack to act on. */
+	if (p->l3_opts)
+		return XDP_PASS;
 	if (p->hop_limit <= 1 || fw_fastpath_ipsec(p) || fw_is_multi_dest(p))
 		return XDP_PASS; /* the stack answers "time exceeded" */
 	/* Anything but SUCCESS (no neighbour yet, too big: needs fragmenting
@@ -74,7 +95,9 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 	if (!out_flags || !(*out_flags & FW_FAST_IF_OUT))
 		return XDP_PASS;
 	in_flags = bpf_map_lookup_elem(&fw_fast_if, &in_ifindex);
-	if (!in_flags || ((*in_flags & FW_FAST_IF_VERIFY_CSUM) && !fw_l4_csum_ok(data, data_end, p)))
+	if (!in_flags || !fw_fastpath_for_us(data, data_end, *in_flags))
+		return XDP_PASS;
+	if ((*in_flags & FW_FAST_IF_VERIFY_CSUM) && !fw_l4_csum_ok(data, data_end, p))
 		return XDP_PASS;
 	/* The source rewrite (masquerade, replies of a port forward): plain
 	 * incremental checksum updates, right for the complete sums above. */

@@ -29,7 +29,7 @@ static __always_inline void fw_log(const struct fw_gen_cfg *cfg, const struct fw
 				   __u32 in_ifindex, __u32 out_ifindex, const struct fw_pkt *p,
 				   __u8 verdict)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = fw_clock_ns();
 	struct fw_log_event *e;
 
 	if (!fw_bucket_take(FW_BUCKET_LOG, now, cfg->log_interval_ns, cfg->log_burst)) {

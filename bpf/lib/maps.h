@@ -142,6 +142,19 @@ struct {
 	__type(value, struct fw_meta_chunk);
 } fw_meta SEC(".maps");
 
+/* Per-CPU room for the two entries fw_ct_insert (lib/ct.h) builds: the
+ * ingress program's stack has no 160 bytes left for them. */
+struct fw_ct_scratch {
+	struct fw_ct_entry m, a;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_ct_scratch);
+} fw_ct_scratch SEC(".maps");
+
 static __always_inline void fw_count(void *map, __u32 idx, __u32 len)
 {
 	struct fw_counter *c = bpf_map_lookup_elem(map, &idx);

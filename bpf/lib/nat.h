@@ -21,9 +21,12 @@
  * tuple it makes is free, else tries FW_NAT_TRIES - 1 random ports from
  * 1024-65535; claiming is an insert with BPF_NOEXIST, so two CPUs never
  * get the same reply tuple. Protocols without ports have one candidate:
- * one ESP flow per (inside host, peer). When nothing is free the packet is
- * dropped and FW_STAT_NAT_FAIL counted (sending it with its inside source
- * would leak it).
+ * one ESP flow per (inside host, peer). SCTP keeps its source port too, or
+ * fails: its CRC32c covers the ports (not the addresses: no pseudo-header)
+ * and is not recomputed here, so an SCTP port never changes (the checker
+ * refuses port forwards that would change one). When nothing is free the
+ * packet is dropped and FW_STAT_NAT_FAIL counted (sending it with its
+ * inside source would leak it).
  *
  * Only connections whose first packet is forwarded (XDP forward chain)
  * are masqueraded, so the host's own traffic is never rewritten.
@@ -178,6 +181,15 @@ static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_
 		ih->checksum = fw_csum_replace2(ih->checksum, op, np);
 		break;
 	}
+	case IPPROTO_SCTP: {
+		struct udphdr *sh = data + l4; /* the ports sit where UDP's do */
+
+		if ((void *)(sh + 1) > data_end)
+			return -1;
+		if ((which == FW_NAT_DST ? sh->dest : sh->source) != np)
+			return -1; /* would need a new CRC32c: never sent stale */
+		break;
+	}
 	default:
 		break; /* ESP, AH, GRE...: the address is all there is */
 	}
@@ -228,6 +240,8 @@ static __always_inline int fw_nat_rewrite_skb(struct __sk_buff *skb, struct fw_p
 	    bpf_skb_store_bytes(skb, l3 + (which == FW_NAT_DST ? 16 : 12), &addr, 4, 0))
 		return -1;
 	if (port_off && op != np) {
+		if (p->t.proto == IPPROTO_SCTP)
+			return -1; /* see fw_nat_rewrite: no stale CRC32c */
 		if (csum_off && bpf_l4_csum_replace(skb, csum_off, op, np, flags | 2))
 			return -1;
 		if (bpf_skb_store_bytes(skb, port_off, &np, 2, 0))
@@ -563,7 +577,8 @@ static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struc
 		/* The reply's destination port (ICMP: the identifier, which
 		 * sits in sport of the key) is what we allocate. */
 		struct fw_nat_try_ctx tc = { .now = now, .icmp = fw_ct_is_icmp(sc->k.proto),
-					     .ports = p->has_ports };
+					     .ports = p->has_ports && sc->k.proto != IPPROTO_SCTP };
+		/* SCTP: one candidate only (its CRC32c covers the ports) */
 		bpf_loop(FW_NAT_TRIES, fw_nat_try_one, &tc, 0);
 		claimed = tc.claimed;
 		if (!claimed) {

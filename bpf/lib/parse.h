@@ -10,6 +10,9 @@ enum fw_parse_result {
 	FW_PARSE_OK = 0,
 	FW_PARSE_NOT_IP,    /* ARP, LLDP...: not ours to judge */
 	FW_PARSE_MALFORMED, /* IP, but not a header we can trust */
+	FW_PARSE_UNWALKED,  /* IPv6 whose header chain goes on beyond what we
+			     * walk: its upper layer is out of sight, and the
+			     * stack would deliver it whole. Always dropped. */
 };
 
 #define FW_FRAG_NONE 0
@@ -31,7 +34,12 @@ struct fw_pkt {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 hop_limit;     /* TTL or hop limit */
-	__u8 pad1;
+	__u8 l3_opts;       /* IPv4 options or an IPv6 hop-by-hop header */
+	/* TCP, host byte order (connection window tracking, lib/ct.h) */
+	__u32 tcp_seq;
+	__u32 tcp_ack;
+	__u16 tcp_win;      /* the window field as sent (unscaled) */
+	__u16 tcp_len;      /* payload bytes */
 };
 
 #define FW_TCP_FIN 0x01
@@ -39,8 +47,18 @@ struct fw_pkt {
 #define FW_TCP_RST 0x04
 #define FW_TCP_ACK 0x10
 
+/* Does the IP datagram (not merely the frame: Ethernet pads short frames,
+ * and what follows the datagram is not part of it) hold `len` bytes of
+ * transport header? A first fragment that does not is the RFC 1858 tiny
+ * fragment: the rest of its header would come from a later one. */
+static __always_inline int fw_l4_fits(const struct fw_pkt *p, __u32 len)
+{
+	return p->l4_off + len <= p->l3_off + p->l3_len;
+}
+
 /* A truncated L4 header is not an error here: the packet still has a
- * chain, and the caller gives it that chain's policy (l4_ok == 0). */
+ * chain, and the caller gives it that chain's policy (l4_ok == 0), or
+ * drops it when it is a first fragment. */
 static __always_inline int fw_parse_l4(void *data, void *data_end, struct fw_pkt *p)
 {
 	void *l4 = data + p->l4_off;
@@ -56,11 +74,20 @@ static __always_inline int fw_parse_l4(void *data, void *data_end, struct fw_pkt
 	switch (p->t.proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = l4;
+		__u32 hl;
+
 		if ((void *)(th + 1) > data_end || th->doff < 5)
+			return FW_PARSE_OK;
+		hl = th->doff * 4;
+		if (!fw_l4_fits(p, hl))
 			return FW_PARSE_OK;
 		p->t.sport = bpf_ntohs(th->source);
 		p->t.dport = bpf_ntohs(th->dest);
 		p->tcp_flags = ((__u8 *)th)[13];
+		p->tcp_seq = bpf_ntohl(th->seq);
+		p->tcp_ack = bpf_ntohl(th->ack_seq);
+		p->tcp_win = bpf_ntohs(th->window);
+		p->tcp_len = (__u16)(p->l3_off + p->l3_len - p->l4_off - hl);
 		p->has_ports = 1;
 		break;
 	}
@@ -68,7 +95,7 @@ static __always_inline int fw_parse_l4(void *data, void *data_end, struct fw_pkt
 	case IPPROTO_SCTP: {
 		/* SCTP's common header starts with the two ports too. */
 		struct udphdr *uh = l4;
-		if ((void *)(uh + 1) > data_end)
+		if ((void *)(uh + 1) > data_end || !fw_l4_fits(p, sizeof(*uh)))
 			return FW_PARSE_OK;
 		p->t.sport = bpf_ntohs(uh->source);
 		p->t.dport = bpf_ntohs(uh->dest);
@@ -78,7 +105,7 @@ static __always_inline int fw_parse_l4(void *data, void *data_end, struct fw_pkt
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
 		struct fw_icmphdr *ih = l4;
-		if ((void *)(ih + 1) > data_end)
+		if ((void *)(ih + 1) > data_end || !fw_l4_fits(p, sizeof(*ih)))
 			return FW_PARSE_OK;
 		p->icmp_type = ih->type;
 		p->icmp_code = ih->code;
@@ -91,12 +118,12 @@ static __always_inline int fw_parse_l4(void *data, void *data_end, struct fw_pkt
 	case IPPROTO_AH: {
 		/* SPI is the first word of ESP; AH carries it at offset 4.
 		 * Only the presence of the header is checked here. */
-		if (l4 + 8 > data_end)
+		if (l4 + 8 > data_end || !fw_l4_fits(p, 8))
 			return FW_PARSE_OK;
 		break;
 	}
 	case IPPROTO_GRE:
-		if (l4 + 4 > data_end)
+		if (l4 + 4 > data_end || !fw_l4_fits(p, 4))
 			return FW_PARSE_OK;
 		break;
 	default:
@@ -131,6 +158,7 @@ static __always_inline int fw_parse_ipv4(void *data, void *data_end, struct fw_p
 	__builtin_memcpy(p->t.saddr, &iph->saddr, 4);
 	__builtin_memcpy(p->t.daddr, &iph->daddr, 4);
 	p->hop_limit = iph->ttl;
+	p->l3_opts = iph->ihl > 5;
 	frag_off = bpf_ntohs(iph->frag_off);
 	p->frag_id = bpf_ntohs(iph->id);
 	if (frag_off & 0x1fff)
@@ -162,13 +190,16 @@ static __always_inline int fw_parse_ipv6(void *data, void *data_end, struct fw_p
 	off = p->l3_off + sizeof(*ip6);
 
 	/* Walk a bounded chain of extension headers to the upper layer. A
-	 * chain longer than we walk is malformed to us: it meets the policy. */
+	 * chain longer than we walk hides its upper layer from us (and from
+	 * every port rule) while the stack would take it: dropped. */
 #pragma unroll
 	for (int i = 0; i < FW_IPV6_MAX_EXT; i++) {
 		__u8 *h = data + off;
 
 		if (off > 512)
-			return FW_PARSE_MALFORMED;
+			return FW_PARSE_UNWALKED;
+		if (next == IPPROTO_HOPOPTS)
+			p->l3_opts = 1;
 		switch (next) {
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
@@ -206,7 +237,7 @@ static __always_inline int fw_parse_ipv6(void *data, void *data_end, struct fw_p
 			return fw_parse_l4(data, data_end, p);
 		}
 	}
-	return FW_PARSE_MALFORMED;
+	return FW_PARSE_UNWALKED;
 }
 
 /* For L3 devices (TUN: a VPN's decrypted traffic): data starts at IP. */

@@ -321,7 +321,7 @@ static __always_inline int fw_reject_xdp(struct xdp_md *ctx, struct fw_pkt *p, i
 		return XDP_DROP; /* TUN: see above */
 	if (!fw_reject_eligible(data, data_end, p))
 		return XDP_DROP;
-	if (!fw_bucket_take(FW_BUCKET_REJECT, bpf_ktime_get_ns(), FW_REJECT_INTERVAL_NS,
+	if (!fw_bucket_take(FW_BUCKET_REJECT, fw_clock_ns(), FW_REJECT_INTERVAL_NS,
 			    FW_REJECT_BURST)) {
 		fw_stat(FW_STAT_REJECT_LIMITED, p->l3_len);
 		return XDP_DROP;

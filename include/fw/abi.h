@@ -12,7 +12,7 @@
 
 /* Bumped whenever a struct or map below changes meaning. A running
  * instance with another ABI must be taken down before applying. */
-#define FW_ABI_VERSION 1
+#define FW_ABI_VERSION 2
 
 #define FW_CHAIN_INPUT 0
 #define FW_CHAIN_FORWARD 1
@@ -81,6 +81,10 @@ struct fw_active {
 #define FW_FAST_IF_MAX 65536
 #define FW_FAST_IF_OUT 0x1         /* redirected frames may leave by it */
 #define FW_FAST_IF_VERIFY_CSUM 0x2 /* its checksums may be unfinished */
+/* Bits 16-63 of the value: the interface's MAC address, first byte in bits
+ * 56-63 (0: none known; no frame enters the fast path by it). One 64-bit
+ * word, so flags and address change together. */
+#define FW_FAST_IF_MAC_SHIFT 16
 
 struct fw_gen_cfg {
 	__u8 policy[FW_CHAINS]; /* enum fw_verdict when no rule matches */
@@ -170,8 +174,10 @@ enum fw_stat {
 	FW_STAT_CT_FULL,        /* a new entry could not be stored */
 	FW_STAT_CT_NEW,         /* entries created */
 	FW_STAT_NOT_IP,         /* passed: ARP and other non-IP frames */
-	FW_STAT_MALFORMED,      /* IP we could not parse: met the policy */
-	FW_STAT_ND,             /* IPv6 neighbour discovery, always accepted */
+	FW_STAT_MALFORMED,      /* IP we could not parse: met the policy; or
+				 * dropped (IPv6 chains beyond the parser's
+				 * walk, tiny first fragments) */
+	FW_STAT_ND,             /* IPv6 neighbour discovery to this host, accepted */
 	FW_STAT_LOG_EVENTS,
 	FW_STAT_LOG_SUPPRESSED,
 	FW_STAT_NAT_FAIL,       /* no free source port for masquerade */
@@ -237,6 +243,19 @@ enum fw_ct_state {
 #define FW_CT_F_FIN_REPLY 0x04
 #define FW_CT_F_LOCAL 0x08      /* created on egress: this host opened it */
 
+/* TCP sequence window of one direction (bpf/lib/ct.h, docs/conntrack.md
+ * "Sequence window"), host byte order. */
+#define FW_CT_TCP_SEQ_KNOWN 0x1 /* seq_next holds a value */
+#define FW_CT_TCP_ACK_KNOWN 0x2 /* ack_max holds a value */
+
+struct fw_ct_tcp_dir {
+	__u32 seq_next; /* highest seq + length (+1 for SYN and FIN) sent */
+	__u32 ack_max;  /* highest acknowledgement sent */
+	__u16 win_max;  /* largest window field sent (unscaled) */
+	__u8 flags;     /* FW_CT_TCP_* */
+	__u8 pad;
+};
+
 struct fw_ct_entry {
 	struct fw_tuple other; /* master: the reply tuple; alias: the original
 				* tuple (= the master's key) */
@@ -248,6 +267,7 @@ struct fw_ct_entry {
 	__u8 pad;
 	__u32 ifindex;   /* interface of the packet that created it */
 	__u32 nat;       /* FW_CT_NAT_*, the same in master and alias */
+	struct fw_ct_tcp_dir tcp[2]; /* master, TCP: per enum fw_ct_dir */
 };
 
 /* fw_ct_entry.nat: how the connection is translated (bpf/lib/nat.h).
@@ -323,7 +343,8 @@ static_assert(sizeof(struct fw_combine_key) == 12, "fw_combine_key");
 static_assert(sizeof(struct fw_rule) == 16, "fw_rule");
 static_assert(sizeof(struct fw_tuple) == 40, "fw_tuple");
 static_assert(sizeof(struct fw_log_event) == 64, "fw_log_event");
-static_assert(sizeof(struct fw_ct_entry) == 56, "fw_ct_entry");
+static_assert(sizeof(struct fw_ct_tcp_dir) == 12, "fw_ct_tcp_dir");
+static_assert(sizeof(struct fw_ct_entry) == 80, "fw_ct_entry");
 static_assert(sizeof(struct fw_nat_rule) == 24 + 8 * FW_NAT_MAX_EXEMPT, "fw_nat_rule");
 static_assert(sizeof(struct fw_pf_rule) == 24, "fw_pf_rule");
 #endif

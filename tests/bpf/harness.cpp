@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdexcept>
 #include <sys/mount.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -48,6 +49,10 @@ Harness::Harness()
 	sh("ip link set lo up");
 	sh("ip link add vlan1 type veth peer name lan1");
 	sh("ip link add vlan2 type veth peer name wan1");
+	// The packets tests build (packet.h) are addressed to 02:00:00:00:00:01:
+	// the router's MAC on both links, as a peer's frames to it would be.
+	sh("ip link set vlan1 address 02:00:00:00:00:01");
+	sh("ip link set vlan2 address 02:00:00:00:00:01");
 	for (auto n : {"vlan1", "lan1", "vlan2", "wan1"})
 		sh(std::string("ip link set ") + n + " up");
 	sh("sysctl -qw net.ipv4.ip_forward=1");
@@ -169,6 +174,50 @@ Harness::Result Harness::tc_egress(const Packet &p, const std::string &out)
 	struct __sk_buff ctx {};
 	ctx.ifindex = ifindex(out);
 	return test_run(pin_dir + "/prog_fw_tc_egress", p, &ctx, sizeof(ctx));
+}
+
+namespace {
+
+int test_clock_fd(const std::string &pin_dir)
+{
+	int fd = bpf_obj_get((pin_dir + "/fw_test_clock").c_str());
+	if (fd < 0)
+		throw std::runtime_error("no pinned fw_test_clock: apply first, and run the test build "
+					 "of the datapath (fwcore_test)");
+	return fd;
+}
+
+} // namespace
+
+void Harness::clock_set(uint64_t ns)
+{
+	int fd = test_clock_fd(pin_dir);
+	uint32_t key = 0;
+	int err = bpf_map_update_elem(fd, &key, &ns, BPF_ANY);
+	close(fd);
+	if (err)
+		throw std::runtime_error("cannot set the test clock");
+}
+
+uint64_t Harness::clock_now()
+{
+	int fd = test_clock_fd(pin_dir);
+	uint32_t key = 0;
+	uint64_t ns = 0;
+	int err = bpf_map_lookup_elem(fd, &key, &ns);
+	close(fd);
+	if (err)
+		throw std::runtime_error("cannot read the test clock");
+	if (ns)
+		return ns;
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void Harness::clock_advance(uint64_t ns)
+{
+	clock_set(clock_now() + ns);
 }
 
 CounterValue Harness::rule(const std::string &chain, size_t position)

@@ -40,6 +40,17 @@ struct Harness {
 	// Runs the TC egress program on `out` (skb ifindex).
 	Result tc_egress(const Packet &p, const std::string &out);
 
+	// The test clock (bpf/lib/clock.h; fw_bpf_tests runs the test build
+	// of the datapath): a non-zero value is "now", in ns, for the token
+	// buckets, log timestamps and connection expiry; 0 gives time back to
+	// the kernel's clocks. Needs a loaded datapath (apply first); down()
+	// removes it with the other pins, so every fresh load starts at 0.
+	void clock_set(uint64_t ns);
+	// The test clock, or CLOCK_BOOTTIME while it is off.
+	uint64_t clock_now();
+	// Moves the test clock on (starting it at CLOCK_BOOTTIME when off).
+	void clock_advance(uint64_t ns);
+
 	// Summed counters.
 	CounterValue rule(const std::string &chain, size_t position);
 	CounterValue policy(const std::string &chain);
@@ -48,6 +59,21 @@ struct Harness {
 private:
 	Harness();
 	Runtime *rt_ = nullptr;
+};
+
+// Gives time back to the kernel's clocks when a test that drove the test
+// clock ends, however it ends (later tests may not reload the datapath).
+struct ClockGuard {
+	ClockGuard() = default;
+	ClockGuard(const ClockGuard &) = delete;
+	~ClockGuard()
+	{
+		try {
+			Harness::get().clock_set(0);
+		} catch (...) {
+			// nothing loaded: no clock to give back
+		}
+	}
 };
 
 // BPF_PROG_TEST_RUN of the XDP program fd `prog` over `pkt` arriving on

@@ -234,3 +234,60 @@ TEST_CASE("fast path: a checksum left to the hardware, or a wrong one, takes the
 	v6.bytes[v6.l4 + 16] ^= 0x10;
 	CHECK(h.xdp(v6, "vlan1").action == XDP_PASS);
 }
+
+// What the stack would not forward as it is must not be redirected either:
+// IPv4 options (ip_forward_options, source routes), an IPv6 hop-by-hop
+// header (router alert and friends are the stack's), and frames not sent
+// to the interface's own MAC (ip_forward drops PACKET_BROADCAST,
+// PACKET_MULTICAST and PACKET_OTHERHOST).
+TEST_CASE("fast path: IPv4 options, IPv6 hop-by-hop and frames for other MACs take the stack")
+{
+	Harness &h = Harness::get();
+	h.down();
+	PeerXdp peer("wan1");
+	h.apply(kRules);
+	const std::string L = "10.1.0.2", W = "198.51.100.7", L6 = "fd01::2", W6 = "2001:db8:1::5";
+	CHECK(h.xdp(Packet::udp(L, W, 41000, 53), "vlan1").action == XDP_REDIRECT);
+	CHECK(h.xdp(Packet::udp(L6, W6, 41000, 53), "vlan1").action == XDP_REDIRECT);
+	uint64_t fast = h.stat(FW_STAT_FASTPATH).packets;
+
+	// IPv4 with one option word (router alert, 94 04 00 00).
+	Packet opt = Packet::udp(L, W, 41001, 53);
+	opt.bytes.insert(opt.bytes.begin() + 34, {0x94, 0x04, 0x00, 0x00});
+	opt.bytes[14] = 0x46;
+	uint16_t tot = (uint16_t)(opt.bytes.size() - 14);
+	opt.bytes[16] = (uint8_t)(tot >> 8), opt.bytes[17] = (uint8_t)tot;
+	opt.bytes[24] = opt.bytes[25] = 0;
+	uint16_t c = csum_fold(csum_add(0, &opt.bytes[14], 24));
+	opt.bytes[24] = (uint8_t)(c >> 8), opt.bytes[25] = (uint8_t)c;
+	opt.l4 = 38;
+	CHECK(h.xdp(opt, "vlan1").action == XDP_PASS);
+
+	// IPv6 with a hop-by-hop header (8 bytes of padding options).
+	Packet hbh = Packet::udp(L6, W6, 41002, 53);
+	std::vector<uint8_t> hh = {17, 0, 1, 4, 0, 0, 0, 0}; // next UDP, PadN
+	hbh.bytes.insert(hbh.bytes.begin() + 54, hh.begin(), hh.end());
+	hbh.bytes[20] = 0; // next header: hop-by-hop
+	uint16_t plen = (uint16_t)(hbh.bytes.size() - 54);
+	hbh.bytes[18] = (uint8_t)(plen >> 8), hbh.bytes[19] = (uint8_t)plen;
+	hbh.l4 = 62;
+	CHECK(h.xdp(hbh, "vlan1").action == XDP_PASS);
+
+	// Frames to broadcast, multicast and another host's MAC.
+	for (auto mac : {std::vector<uint8_t>{0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+			 std::vector<uint8_t>{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01},
+			 std::vector<uint8_t>{0x33, 0x33, 0x00, 0x00, 0x00, 0x01},
+			 std::vector<uint8_t>{0x02, 0x00, 0x00, 0x00, 0x00, 0x99}}) {
+		CAPTURE((int)mac[0]);
+		CAPTURE((int)mac[5]);
+		Packet p = Packet::udp(L, W, 41003, 53);
+		std::copy(mac.begin(), mac.end(), p.bytes.begin());
+		CHECK(h.xdp(p, "vlan1").action == XDP_PASS);
+		Packet p6 = Packet::udp(L6, W6, 41003, 53);
+		std::copy(mac.begin(), mac.end(), p6.bytes.begin());
+		CHECK(h.xdp(p6, "vlan1").action == XDP_PASS);
+	}
+	CHECK(h.stat(FW_STAT_FASTPATH).packets == fast);
+	// Still redirected when addressed to the router.
+	CHECK(h.xdp(Packet::udp(L, W, 41004, 53), "vlan1").action == XDP_REDIRECT);
+}

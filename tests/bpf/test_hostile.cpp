@@ -333,3 +333,107 @@ TEST_CASE("hostile packets: fragments never bypass a port rule")
 	CHECK(h.xdp(first6(14, 501, {{60, 8}}), "vlan2").action == XDP_DROP);
 	CHECK(h.xdp(later6(14, 60), "vlan2").action == XDP_DROP);
 }
+
+// Under accept policies the policy is no safety net: what the parser cannot
+// judge must be dropped outright where the stack would take it whole.
+const char *kAcceptRules = R"({ "version": 1, "policy": {"input": "accept", "forward": "accept"},
+  "input": [
+    {"action": "drop", "proto": "tcp", "dport": 22},
+    {"action": "drop", "proto": "udp", "dport": 501}
+  ] })";
+
+TEST_CASE("hostile packets: a first fragment without its whole transport header is dropped (RFC 1858, 3128)")
+{
+	Harness &h = Harness::get();
+	h.down();
+	h.apply(kAcceptRules);
+	auto tiny_tcp = [](uint16_t id, size_t tcp_bytes, size_t frame_pad) {
+		// Port 80 is what the policy accepts: what the rest of the
+		// header (flags, or a port 22 overlapping it) says is unseen.
+		Packet p = Packet::tcp(A4, R4, 1, 80, 0x02);
+		p.bytes.resize(p.l4 + tcp_bytes);
+		uint16_t tot = (uint16_t)(20 + tcp_bytes);
+		p.bytes[16] = (uint8_t)(tot >> 8), p.bytes[17] = (uint8_t)tot;
+		set_frag4(p, id, 0x2000);
+		// Ethernet padding after the IP datagram, shaped like the rest of
+		// a TCP header: bytes the stack trims, never part of the header.
+		std::vector<uint8_t> pad(frame_pad, 0);
+		if (frame_pad >= 12)
+			pad[4] = 5 << 4, pad[5] = 0x10;
+		p.bytes.insert(p.bytes.end(), pad.begin(), pad.end());
+		return p;
+	};
+	uint64_t pol = h.policy("input").packets;
+	CHECK(h.xdp(tiny_tcp(40, 8, 0), "vlan2").action == XDP_DROP);  // ports, no flags
+	CHECK(h.xdp(tiny_tcp(41, 8, 18), "vlan2").action == XDP_DROP); // padded to 60 bytes
+	CHECK(h.xdp(tiny_tcp(42, 16, 0), "vlan2").action == XDP_DROP);
+	CHECK(h.policy("input").packets == pol); // not the policy's to judge
+	// Its later fragments follow it.
+	Packet later = Packet::tcp(A4, R4, 1, 80);
+	set_frag4(later, 40, 0x0001);
+	CHECK(h.xdp(later, "vlan2").action == XDP_DROP);
+	// UDP: 4 of 8 bytes.
+	Packet u = v4(17, udp_hdr(1, 500));
+	u.bytes.resize(u.l4 + 4);
+	u.bytes[16] = 0, u.bytes[17] = 24;
+	set_frag4(u, 43, 0x2000);
+	CHECK(h.xdp(u, "vlan2").action == XDP_DROP);
+	// IPv6: a fragment header, then 4 bytes of UDP.
+	Packet u6 = v6({{44, 8}}, 17, udp_hdr(1, 500));
+	set_frag6(u6, 54, 0, true, 44);
+	u6.bytes.resize(u6.l4 + 4);
+	u6.bytes[18] = 0, u6.bytes[19] = 12;
+	CHECK(h.xdp(u6, "vlan2").action == XDP_DROP);
+	// A first fragment with its whole header gets the rules and policy.
+	Packet whole = Packet::tcp(A4, R4, 1, 80);
+	set_frag4(whole, 45, 0x2000);
+	CHECK(h.xdp(whole, "vlan2").action == XDP_PASS);
+	Packet whole22 = Packet::tcp(A4, R4, 1, 22);
+	set_frag4(whole22, 46, 0x2000);
+	CHECK(h.xdp(whole22, "vlan2").action == XDP_DROP);
+	// Not a fragment: truncated packets still meet the policy (the stack
+	// drops them itself; nothing can be completed by a later fragment).
+	Packet cut = Packet::tcp(A4, R4, 1, 22);
+	cut.bytes.resize(cut.l4 + 8);
+	cut.bytes[16] = 0, cut.bytes[17] = 28;
+	CHECK(h.xdp(cut, "vlan2").action == XDP_PASS);
+}
+
+TEST_CASE("hostile packets: an IPv6 header chain longer than the parser walks is dropped")
+{
+	Harness &h = Harness::get();
+	h.down();
+	h.apply(kAcceptRules);
+	uint64_t mal = h.stat(FW_STAT_MALFORMED).packets;
+	// Five extension headers: walked, judged (rule 2 drops UDP 501).
+	CHECK(h.xdp(v6({{0, 8}, {60, 8}, {43, 8}, {60, 8}, {60, 8}}, 17, udp_hdr(1, 500)), "vlan2").action == XDP_PASS);
+	CHECK(h.xdp(v6({{0, 8}, {60, 8}, {43, 8}, {60, 8}, {60, 8}}, 17, udp_hdr(1, 501)), "vlan2").action == XDP_DROP);
+	// Six: the port is out of sight, so the drop rule could be bypassed.
+	CHECK(h.xdp(v6({{0, 8}, {60, 8}, {43, 8}, {60, 8}, {60, 8}, {60, 8}}, 17, udp_hdr(1, 501)), "vlan2").action == XDP_DROP);
+	CHECK(h.xdp(v6(std::vector<std::pair<uint8_t, size_t>>(20, {60, 8}), 17, udp_hdr(1, 500)), "vlan2").action == XDP_DROP);
+	// Headers so long the upper layer lies beyond where the parser looks.
+	CHECK(h.xdp(v6({{0, 256}, {60, 256}, {60, 256}}, 17, udp_hdr(1, 501)), "vlan2").action == XDP_DROP);
+	CHECK(h.stat(FW_STAT_MALFORMED).packets == mal + 3);
+}
+
+TEST_CASE("hostile packets: neighbour discovery is exempt on input only, never when forwarded")
+{
+	Harness &h = Harness::get();
+	h.down();
+	h.apply(R"({ "version": 1, "policy": {"input": "drop", "forward": "drop"} })");
+	uint64_t nd = h.stat(FW_STAT_ND).packets;
+	// To the router (unicast, solicited-node multicast, all-routers): passes.
+	CHECK(h.xdp(Packet::icmp("fe80::2", "ff02::1:ff00:1", 135, 0, 0, std::vector<uint8_t>(16, 0), 255), "vlan2").action == XDP_PASS);
+	CHECK(h.xdp(Packet::icmp(A6, R6, 135, 0, 0, std::vector<uint8_t>(16, 0), 255), "vlan2").action == XDP_PASS);
+	CHECK(h.xdp(Packet::icmp("fe80::2", "ff02::2", 133, 0, 0, {}, 255), "vlan2").action == XDP_PASS);
+	CHECK(h.stat(FW_STAT_ND).packets == nd + 3);
+	// Routed through the firewall: the forward chain decides (drop).
+	for (uint8_t type : {133, 134, 135, 136, 137}) {
+		CAPTURE((int)type);
+		CHECK(h.xdp(Packet::icmp(A6, "fd01::2", type, 0, 0, std::vector<uint8_t>(16, 0), 255), "vlan2").action == XDP_DROP);
+		CHECK(h.xdp(Packet::icmp("fd01::2", "2001:db8:1::5", type, 0, 0, std::vector<uint8_t>(16, 0), 255), "vlan1").action == XDP_DROP);
+	}
+	CHECK(h.stat(FW_STAT_ND).packets == nd + 3);
+	// Hop limit below 255 is not neighbour discovery: the input policy.
+	CHECK(h.xdp(Packet::icmp(A6, R6, 135, 0, 0, std::vector<uint8_t>(16, 0), 254), "vlan2").action == XDP_DROP);
+}

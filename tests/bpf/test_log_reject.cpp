@@ -2,7 +2,6 @@
 // ICMP/ICMPv6 port unreachable) built by the XDP program.
 #include <doctest/doctest.h>
 #include <linux/bpf.h>
-#include <thread>
 #include <time.h>
 
 #include <bpf/libbpf.h>
@@ -140,42 +139,96 @@ TEST_CASE("a log rule's event lands in the ring buffer with its fields")
 	CHECK(memcmp(c.daddr, Packet::addr(6, "2001:db8::1").data(), 16) == 0);
 }
 
-TEST_CASE("one shared bucket: a burst gets `burst` events, a paced flood about limit + burst")
+TEST_CASE("one shared bucket: a burst gets `burst` events, a paced flood limit + burst")
 {
 	Harness &h = Harness::get();
 	h.down();
 	h.apply(kLogRules); // a fresh load: a full bucket
+	ClockGuard clock;
 	drain_log(h);
 	Packet p = Packet::udp("192.0.2.2", "192.0.2.1", 4444, 9);
+	// The test clock (bpf/lib/clock.h) stands still unless moved: every
+	// count below is exact.
+	const uint64_t ms = 1000000, t0 = 1000000 * ms;
+	h.clock_set(t0);
 
-	// 50 back to back: the burst (5) and nothing more (a token is 100 ms).
+	// 50 at the same instant: the burst (5) and nothing more.
 	uint64_t ev0 = h.stat(FW_STAT_LOG_EVENTS).packets, sup0 = h.stat(FW_STAT_LOG_SUPPRESSED).packets;
 	for (int i = 0; i < 50; i++)
 		h.xdp(p, "vlan2");
 	uint64_t ev = h.stat(FW_STAT_LOG_EVENTS).packets - ev0;
 	uint64_t sup = h.stat(FW_STAT_LOG_SUPPRESSED).packets - sup0;
-	CHECK(ev >= 5);
-	CHECK(ev <= 6);
-	CHECK(ev + sup == 50);
-	CHECK(drain_log(h).size() == ev);
+	CHECK(ev == 5);
+	CHECK(sup == 45);
+	auto events = drain_log(h);
+	REQUIRE(events.size() == 5);
+	CHECK(events[0].ktime_ns == t0); // log timestamps read the same clock
 
-	// Wait for the bucket to refill, then 50 packets over one second
-	// under 10/second: about 10 + 5 events, the rest suppressed.
-	std::this_thread::sleep_for(std::chrono::milliseconds(600));
+	// One second later the bucket is full again; then 50 packets 20 ms
+	// apart under 10/second: the burst, then one per 100 ms while the
+	// 980 ms last (GCRA: 5 + 9).
 	ev0 = h.stat(FW_STAT_LOG_EVENTS).packets, sup0 = h.stat(FW_STAT_LOG_SUPPRESSED).packets;
 	for (int i = 0; i < 50; i++) {
+		h.clock_set(t0 + 1000 * ms + (uint64_t)i * 20 * ms);
 		h.xdp(p, "vlan2");
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
 	}
 	ev = h.stat(FW_STAT_LOG_EVENTS).packets - ev0;
 	sup = h.stat(FW_STAT_LOG_SUPPRESSED).packets - sup0;
-	CHECK(ev >= 13);
-	CHECK(ev <= 19);
-	CHECK(ev + sup == 50);
-	auto events = drain_log(h);
-	CHECK(events.size() == ev);
+	CHECK(ev == 14);
+	CHECK(sup == 36);
+	CHECK(drain_log(h).size() == ev);
 	// The rule's own counter counts every packet, logged or not.
 	CHECK(h.rule("input", 2).packets == 100);
+}
+
+// bpf_spin_lock orders the CPUs' updates, not their clocks: a CPU reads its
+// time before taking the lock, so the one that gets the lock second may
+// hold the older timestamp. That must make it stricter, never refill the
+// bucket (the rate-change reset once read an older "now" as a new rate).
+TEST_CASE("token bucket: an out-of-order timestamp from a racing CPU hands out no fresh burst")
+{
+	Harness &h = Harness::get();
+	h.down();
+	h.apply(kLogRules);
+	ClockGuard clock;
+	drain_log(h);
+	Packet p = Packet::udp("192.0.2.2", "192.0.2.1", 4444, 9);
+	const uint64_t ms = 1000000, t = 1000000 * ms;
+	auto logged = [&] {
+		uint64_t ev0 = h.stat(FW_STAT_LOG_EVENTS).packets;
+		h.xdp(p, "vlan2");
+		return h.stat(FW_STAT_LOG_EVENTS).packets - ev0;
+	};
+
+	// CPU B (time t) empties the bucket.
+	h.clock_set(t);
+	for (int i = 0; i < 5; i++)
+		CHECK(logged() == 1);
+	CHECK(logged() == 0);
+	// CPU A read its clock up to one interval earlier and reaches the lock
+	// only now: nothing for it, and still nothing for B afterwards.
+	for (uint64_t behind : {(uint64_t)1, (uint64_t)1000, 50 * ms, 99 * ms, 100 * ms}) {
+		CAPTURE(behind);
+		h.clock_set(t - behind);
+		CHECK(logged() == 0);
+		h.clock_set(t);
+		CHECK(logged() == 0);
+	}
+	// Time goes on: one token per 100 ms, as before the race.
+	h.clock_set(t + 100 * ms);
+	CHECK(logged() == 1);
+	CHECK(logged() == 0);
+	h.clock_set(t + 100 * ms - 1); // and once more from behind
+	CHECK(logged() == 0);
+	drain_log(h);
+
+	// A re-apply with a faster rate still starts that rate's bucket full.
+	h.apply(std::string(kLogRules).replace(std::string(kLogRules).find("10/second"), 9, "50/second"));
+	int n = 0;
+	for (int i = 0; i < 10; i++)
+		n += (int)logged();
+	CHECK(n == 5);
+	drain_log(h);
 }
 
 TEST_CASE("reject TCP: a RST the sender accepts")
@@ -324,6 +377,8 @@ TEST_CASE("rejects are rate-limited: over the bucket a silent drop")
 	Harness &h = Harness::get();
 	h.down();
 	h.apply(R"({"input": [{"action": "reject", "proto": "udp", "dport": 9999}]})");
+	ClockGuard clock;
+	h.clock_set(1000000000000ull); // one instant: the burst exactly
 	uint64_t s0 = h.stat(FW_STAT_REJECT_SENT).packets, l0 = h.stat(FW_STAT_REJECT_LIMITED).packets;
 	int tx = 0, drop = 0;
 	for (int i = 0; i < 80; i++) {
@@ -336,7 +391,10 @@ TEST_CASE("rejects are rate-limited: over the bucket a silent drop")
 	CHECK(tx + drop == 80);
 	CHECK(sent == (uint64_t)tx);
 	CHECK(limited == (uint64_t)drop);
-	CHECK(sent >= 50);
-	CHECK(sent <= 60); // burst 50, then 100/second
-	CHECK(limited >= 20);
+	CHECK(sent == 50); // the burst; then 100/second
+	CHECK(limited == 30);
+	// 10 ms later: one more.
+	h.clock_advance(10000000);
+	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2").action == XDP_TX);
+	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2").action == XDP_DROP);
 }

@@ -359,3 +359,30 @@ TEST_CASE("masquerade and port forwards together: LAN ping out, conntrack shows 
 	CHECK(snat == 1);
 	CHECK(dnat == 1);
 }
+
+// SCTP's CRC32c covers its ports and the datapath does not recompute it
+// (no pseudo-header: addresses may change freely). So masquerade keeps an
+// SCTP source port or fails (dropped, counted) and port forwards never
+// change the port (the checker refuses an SCTP to-dport that would).
+TEST_CASE("masquerade SCTP: the source port is kept, or the connection fails; never a stale CRC32c")
+{
+	Harness &h = Harness::get();
+	fresh(kMasq);
+	Packet a_in = Packet::sctp("10.1.0.2", PEER, 5000, 38412);
+	auto a = masquerade(a_in).out;
+	CHECK(a.src() == WAN_IP);
+	CHECK(a.sport() == 5000);
+	CHECK(std::equal(a.bytes.begin() + 34 + 4, a.bytes.end(), a_in.bytes.begin() + 34 + 4)); // CRC and the rest unchanged
+	uint64_t fail = h.stat(FW_STAT_NAT_FAIL).packets;
+	// A second inside host with the same port to the same peer and port:
+	// no other port may be chosen, so no translation and no entry.
+	CHECK(h.xdp(Packet::sctp("10.1.0.3", PEER, 5000, 38412), "vlan1").action == XDP_DROP);
+	CHECK(h.stat(FW_STAT_NAT_FAIL).packets == fail + 1);
+	// Another port: fine.
+	CHECK(masquerade(Packet::sctp("10.1.0.3", PEER, 5001, 38412)).out.sport() == 5001);
+	// The reply reaches the first host, ports untouched.
+	auto r = h.xdp(Packet::sctp(PEER, WAN_IP, 38412, 5000), "vlan2");
+	CHECK(r.action == XDP_PASS);
+	CHECK(r.packet().dst() == "10.1.0.2");
+	CHECK(r.packet().dport() == 5000);
+}

@@ -247,6 +247,7 @@ const ErrorCase error_cases[] = {
 	{"pf to-dport without dport", R"({"port-forward": [{"in": "eth0", "proto": "esp", "to-daddr": "192.168.1.2", "to-dport": 80}]})", "/port-forward/0/to-dport", "\"to-dport\" needs \"dport\""},
 	{"pf to-dport range overflow", R"({"port-forward": [{"in": "eth0", "proto": "tcp", "dport": "8000-8100", "to-daddr": "192.168.1.2", "to-dport": 65500}]})", "/port-forward/0/to-dport", "would end at 65600, past 65535; use a to-dport of at most 65435"},
 	{"pf to-dport zero", R"({"port-forward": [{"in": "eth0", "proto": "tcp", "dport": 80, "to-daddr": "192.168.1.2", "to-dport": 0}]})", "/port-forward/0/to-dport", "0 is not a port (1-65535)"},
+	{"pf sctp port change", R"({"port-forward": [{"in": "eth0", "proto": "sctp", "dport": 5000, "to-daddr": "192.168.1.2", "to-dport": 6000}]})", "/port-forward/0/to-dport", "SCTP ports cannot be changed (its CRC32c covers them and is not updated): leave out \"to-dport\" or use 5000"},
 	{"pf to-dport string", R"({"port-forward": [{"in": "eth0", "proto": "tcp", "dport": 80, "to-daddr": "192.168.1.2", "to-dport": "8080"}]})", "/port-forward/0/to-dport", "expected a port (a number 1-65535), got \"8080\""},
 	{"misspelt required key is not also missing", R"({"input": [{"acton": "drop"}]})", "/input/0/acton", "did you mean \"action\"?"},
 	{"nat misspelt out", R"({"nat": [{"uot": "eth0"}]})", "/nat/0/uot", "did you mean \"out\"?"},
