@@ -21,6 +21,7 @@ ns_add srv
 link_veth wan eth1 srv eth0
 addr wan eth1 198.51.100.1/24; addr srv eth0 198.51.100.2/24
 route srv default 198.51.100.1
+route r default 192.0.2.2
 forwarding wan 1
 # Errors at the rate traceroute asks for them; complete checksums from the
 # hosts (as from a wire) so the fast path takes the bulk; GRO for native XDP.
@@ -52,15 +53,25 @@ fw_rules() { # FASTPATH(true|false)
 JSON
 }
 NFT_RULES='table ip e2e {
-  chain input { type filter hook input priority 0; policy drop;
-    ct state established,related accept; ip protocol icmp accept }
-  chain forward { type filter hook forward priority 0; policy drop;
+  chain input {
+    type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    ip protocol icmp accept
+  }
+  chain forward {
+    type filter hook forward priority 0; policy drop;
     ct state established,related accept
     iifname "vlan1" oifname "vlan2" accept
-    iifname "vlan2" oifname "vlan1" ip daddr 10.1.0.2 tcp dport 8000 accept }
-  chain pre { type nat hook prerouting priority -100;
-    iifname "vlan2" tcp dport 8080 dnat to 10.1.0.2:8000 }
-  chain post { type nat hook postrouting priority 100; oifname "vlan2" masquerade }
+    iifname "vlan2" oifname "vlan1" ip daddr 10.1.0.2 tcp dport 8000 accept
+  }
+  chain pre {
+    type nat hook prerouting priority -100;
+    iifname "vlan2" tcp dport 8080 dnat to 10.1.0.2:8000
+  }
+  chain post {
+    type nat hook postrouting priority 100;
+    oifname "vlan2" masquerade
+  }
 }'
 
 declare -A RES SEEN
@@ -88,17 +99,18 @@ case_traceroute() {
     done
 }
 
-# Path MTU beyond the firewall (wan -> srv is 1280): an upload completes and
-# lan learned 1280.
+# Path MTU beyond the firewall (wan's link to srv is 1280; srv's side stays
+# 1500 so that it advertises an MSS the hop cannot carry): an upload
+# completes and lan learned 1280.
 case_pmtu_beyond() {
     local mode=$1 res mtu
-    nsx wan ip link set eth1 mtu 1280; nsx srv ip link set eth0 mtu 1280
-    nsx lan ip route flush cache
+    nsx wan ip link set eth1 mtu 1280
+    nsx lan ip route flush cache; nsx srv ip route flush cache
     res=$(nsx lan timeout 30 "$E2E_PY" "$HERE/lib/tcpsum.py" send "$SRV" 9000 4000000 2>&1)
     mtu=$(nsx lan ip route get "$SRV" | grep -o 'mtu [0-9]*')
     [ "$res" = "$WANIP OK" ] && [ "$mtu" = "mtu 1280" ]
     record "$mode" "pmtu beyond fw (upload)" $? "transfer: $res; lan learned: ${mtu:-nothing}"
-    nsx wan ip link set eth1 mtu 1500; nsx srv ip link set eth0 mtu 1500
+    nsx wan ip link set eth1 mtu 1500
 }
 
 # Path MTU on the firewall's LAN side (r's vlan1 is 1280): r itself says
@@ -107,7 +119,8 @@ case_pmtu_beyond() {
 case_download() {
     local mode=$1 sum mtu
     nsx r ip link set vlan1 mtu 1280
-    nsx srv ip route flush cache
+    # lan's learned 1280 (case above) would shrink the MSS it advertises.
+    nsx srv ip route flush cache; nsx lan ip route flush cache
     sum=$(nsx lan timeout 60 curl -sS --max-time 50 "http://$SRV:8000/blob" | sha256sum | cut -d' ' -f1)
     mtu=$(nsx srv ip route get "$WANIP" | grep -o 'mtu [0-9]*')
     [ "$sum" = "$BLOB_SUM" ]
