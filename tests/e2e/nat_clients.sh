@@ -38,6 +38,7 @@ ns_bg srv "$E2E_TMP/http-srv.log" "$E2E_PY" -m http.server 8000 --bind "$SRV" -d
 ns_bg lan "$E2E_TMP/http-lan.log" "$E2E_PY" -m http.server 8000 --bind 10.1.0.2 -d "$E2E_TMP/www-lan"
 ns_bg srv "$E2E_TMP/iperf.log" iperf3 -s -B "$SRV"
 ns_bg srv "$E2E_TMP/tcpsum.log" "$E2E_PY" "$HERE/lib/tcpsum.py" serve 9000
+ns_bg lan "$E2E_TMP/tcpsum-lan.log" "$E2E_PY" "$HERE/lib/tcpsum.py" serve 9000
 
 fw_rules() { # FASTPATH(true|false)
     cat <<JSON
@@ -46,10 +47,12 @@ fw_rules() { # FASTPATH(true|false)
   "input": [ { "action": "accept", "proto": "icmp" } ],
   "forward": [
     { "action": "accept", "in": "vlan1", "out": "vlan2" },
-    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "tcp", "dport": 8000, "daddr": "10.1.0.2" }
+    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "tcp", "dport": 8000, "daddr": "10.1.0.2" },
+    { "action": "accept", "in": "vlan2", "out": "vlan1", "proto": "tcp", "dport": 9000, "daddr": "10.1.0.2" }
   ],
   "nat": [ { "out": "vlan2" } ],
-  "port-forward": [ { "in": "vlan2", "proto": "tcp", "dport": 8080, "to-daddr": "10.1.0.2", "to-dport": 8000 } ] }
+  "port-forward": [ { "in": "vlan2", "proto": "tcp", "dport": 8080, "to-daddr": "10.1.0.2", "to-dport": 8000 },
+                    { "in": "vlan2", "proto": "tcp", "dport": 9090, "to-daddr": "10.1.0.2", "to-dport": 9000 } ] }
 JSON
 }
 NFT_RULES='table ip e2e {
@@ -62,11 +65,12 @@ NFT_RULES='table ip e2e {
     type filter hook forward priority 0; policy drop;
     ct state established,related accept
     iifname "vlan1" oifname "vlan2" accept
-    iifname "vlan2" oifname "vlan1" ip daddr 10.1.0.2 tcp dport 8000 accept
+    iifname "vlan2" oifname "vlan1" ip daddr 10.1.0.2 tcp dport { 8000, 9000 } accept
   }
   chain pre {
     type nat hook prerouting priority -100;
     iifname "vlan2" tcp dport 8080 dnat to 10.1.0.2:8000
+    iifname "vlan2" tcp dport 9090 dnat to 10.1.0.2:9000
   }
   chain post {
     type nat hook postrouting priority 100;
@@ -127,6 +131,13 @@ case_download() {
     record "$mode" "http 20MB masquerade" $? "sha256 ${sum:0:12}"
     [ "$mtu" = "mtu 1280" ]
     record "$mode" "pmtu fw LAN side (download)" $? "server learned: ${mtu:-nothing}"
+    # The same through the port forward: srv uploads to lan; r's error
+    # must quote 192.0.2.1:9090, not lan:9000.
+    nsx srv ip route flush cache
+    res=$(nsx srv timeout 30 "$E2E_PY" "$HERE/lib/tcpsum.py" send "$WANIP" 9090 4000000 2>&1)
+    mtu=$(nsx srv ip route get "$WANIP" | grep -o 'mtu [0-9]*')
+    [ "$res" = "$SRV OK" ] && [ "$mtu" = "mtu 1280" ]
+    record "$mode" "pmtu fw LAN side (port fwd)" $? "transfer: $res; server learned: ${mtu:-nothing}"
     nsx r ip link set vlan1 mtu 1500
 }
 
