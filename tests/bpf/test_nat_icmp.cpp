@@ -167,6 +167,23 @@ TEST_CASE("masquerade: an inside host's port unreachable about a reply leaves ma
 	check_quote(e, PEER, 33434, WAN_IP, out.sport());
 }
 
+TEST_CASE("masquerade: an inside host's error about a known reply but sent elsewhere is not translated, nor leaked")
+{
+	Harness &h = Harness::get();
+	fresh(kRules);
+	Packet out = masq_udp_collided();
+	auto rep = h.xdp(Packet::udp(PEER, WAN_IP, 33434, out.sport()), "vlan2").packet();
+	REQUIRE(rep.dst() == "10.1.0.2");
+	Packet err = icmp_error("10.1.0.2", "198.51.100.99", 3, 3, rep);
+	auto rel0 = h.stat(FW_STAT_CT_RELATED).packets;
+	auto leak0 = h.stat(FW_STAT_NAT_LEAK).packets;
+	auto x = h.xdp(err, "vlan1"); // NEW: the forward chain's rule takes it
+	CHECK(x.action == XDP_PASS);
+	CHECK(h.stat(FW_STAT_CT_RELATED).packets == rel0);
+	CHECK(h.tc_egress(x.packet(), "vlan2", "vlan1").action == TC_ACT_SHOT);
+	CHECK(h.stat(FW_STAT_NAT_LEAK).packets == leak0 + 1);
+}
+
 TEST_CASE("port forward: an error about the inside host's reply reaches it; ours about a request quotes the outside")
 {
 	Harness &h = Harness::get();
