@@ -110,7 +110,7 @@ case_pmtu_beyond() {
     local mode=$1 res mtu
     nsx wan ip link set eth1 mtu 1280
     nsx lan ip route flush cache; nsx srv ip route flush cache
-    res=$(nsx lan timeout 30 "$E2E_PY" "$HERE/lib/tcpsum.py" send "$SRV" 9000 4000000 2>&1)
+    res=$(nsx lan timeout 30 "$E2E_PY" "$HERE/lib/tcpsum.py" send "$SRV" 9000 4000000 2>&1 | tail -1)
     mtu=$(nsx lan ip route get "$SRV" | grep -o 'mtu [0-9]*')
     [ "$res" = "$WANIP OK" ] && [ "$mtu" = "mtu 1280" ]
     record "$mode" "pmtu beyond fw (upload)" $? "transfer: $res; lan learned: ${mtu:-nothing}"
@@ -134,7 +134,7 @@ case_download() {
     # The same through the port forward: srv uploads to lan; r's error
     # must quote 192.0.2.1:9090, not lan:9000.
     nsx srv ip route flush cache
-    res=$(nsx srv timeout 30 "$E2E_PY" "$HERE/lib/tcpsum.py" send "$WANIP" 9090 4000000 2>&1)
+    res=$(nsx srv timeout 30 "$E2E_PY" "$HERE/lib/tcpsum.py" send "$WANIP" 9090 4000000 2>&1 | tail -1)
     mtu=$(nsx srv ip route get "$WANIP" | grep -o 'mtu [0-9]*')
     [ "$res" = "$SRV OK" ] && [ "$mtu" = "mtu 1280" ]
     record "$mode" "pmtu fw LAN side (port fwd)" $? "transfer: $res; server learned: ${mtu:-nothing}"
