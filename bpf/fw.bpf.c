@@ -9,7 +9,10 @@
  *         -> fragments -> classify -> counters, log -> verdict
  *         (-> remember connection, choosing its masquerade)
  *
- * TC on egress rewrites sources of translated connections (lib/nat.h).
+ * TC on egress rewrites sources of translated connections (lib/nat.h),
+ * ICMP errors about them (lib/nat_icmp.h) and their later fragments
+ * (lib/nat_frag.h), and drops what would leak an inside address out of a
+ * masquerade interface (lib/nat_guard.h).
  *
  * Anything we cannot understand meets a policy, never a silent accept.
  */
@@ -22,6 +25,9 @@
 #include "lib/log.h"
 #include "lib/reject.h"
 #include "lib/nat.h"
+#include "lib/nat_icmp.h"
+#include "lib/nat_frag.h"
+#include "lib/nat_guard.h"
 #include "lib/fastpath.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
@@ -86,6 +92,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	struct fw_ct_entry *hit;
 	struct fw_tuple orig_key __attribute__((aligned(8)));
 	__u8 gen, chain, verdict;
+	__be32 pre_daddr = 0; /* an established packet's destination before NAT */
 	int rc, dnat = 0;
 
 	act = bpf_map_lookup_elem(&fw_active, &zero);
@@ -133,12 +140,17 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	switch (fw_ct_ingress(data, data_end, &p, in_ifindex, &hit)) {
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
+		__builtin_memcpy(&pre_daddr, p.t.daddr, 4);
 		if (hit && fw_nat_dnat_apply(data, data_end, &p, hit))
 			return XDP_DROP;
 		goto ct_accept;
 	case FW_CT_RELATED:
+		/* Translated like its connection, quote included; errors take
+		 * the stack (the fast path would not translate the quote). */
 		fw_stat(FW_STAT_CT_RELATED, p.l3_len);
-		goto ct_accept;
+		if (hit && fw_nat_icmp_dnat_apply(data, data_end, &p, hit))
+			return XDP_DROP;
+		return XDP_PASS;
 	case FW_CT_INVALID:
 		fw_stat(FW_STAT_CT_INVALID, p.l3_len);
 		return XDP_DROP;
@@ -170,9 +182,14 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		struct fw_frag_key fk = fw_frag_key_of(&p);
 		__u32 *fv = bpf_map_lookup_elem(&fw_frag, &fk);
 
+		if (fv && *fv == FW_VERDICT_ACCEPT) {
+			/* Its first fragment's destination rewrite, if any. */
+			if (fw_frag_nat_ingress(data, data_end, &p))
+				return XDP_DROP;
+			return XDP_PASS;
+		}
 		if (fv)
-			return fw_xdp_action(ctx, &p, *fv == FW_VERDICT_ACCEPT ? FW_VERDICT_ACCEPT :
-							FW_VERDICT_DROP, l3);
+			return XDP_DROP;
 		fw_stat(FW_STAT_FRAG_POLICY, p.l3_len);
 		verdict = cfg->policy[chain & 1];
 		return fw_xdp_action(ctx, &p, verdict == FW_VERDICT_ACCEPT ? verdict : FW_VERDICT_DROP,
@@ -205,7 +222,12 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
+	if (verdict == FW_VERDICT_REJECT && dnat && fw_pf_undo(data, data_end, &p, &orig_key))
+		return XDP_DROP; /* answer from what the client used, or not at all */
 	if (verdict == FW_VERDICT_ACCEPT) {
+		if (dnat)
+			fw_frag_nat_remember(&p, *(__be32 *)orig_key.saddr, *(__be32 *)orig_key.daddr,
+					     FW_NAT_DST, *(__be32 *)p.t.daddr);
 		if (fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex))
 			return XDP_DROP; /* masquerade without a free port */
 		if (!l3 && chain == FW_CHAIN_FORWARD)
@@ -219,6 +241,13 @@ ct_accept:
 		struct fw_frag_key fk = fw_frag_key_of(&p);
 		__u32 v = FW_VERDICT_ACCEPT;
 
+		/* Keyed as later fragments arrive: before the rewrite, which
+		 * they get too. */
+		if (p.t.family == 4 && pre_daddr != *(__be32 *)p.t.daddr) {
+			fw_frag_nat_remember(&p, *(__be32 *)p.t.saddr, pre_daddr, FW_NAT_DST,
+					     *(__be32 *)p.t.daddr);
+			__builtin_memcpy(fk.daddr, &pre_daddr, 4);
+		}
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
 	return l3 ? XDP_PASS : fw_fastpath(ctx, cfg, &p, in_ifindex, hit);
@@ -237,6 +266,21 @@ int fw_xdp_l3(struct xdp_md *ctx)
 	return fw_ingress(ctx, 1);
 }
 
+/* A packet of no connection leaving: dropped when it would leak an inside
+ * address out of a masquerade interface, else remembered (insert: it opens
+ * a connection of this host, or of an interface fwctl does not cover). */
+static __always_inline int fw_egress_unknown(__u32 out_ifindex, __u32 in_ifindex, struct fw_pkt *p,
+					     int insert)
+{
+	if (fw_nat_would_leak(out_ifindex, in_ifindex, p)) {
+		fw_stat(FW_STAT_NAT_LEAK, p->l3_len);
+		return TC_ACT_SHOT;
+	}
+	if (insert)
+		fw_ct_egress_insert(p, out_ifindex);
+	return TC_ACT_OK;
+}
+
 static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 {
 	void *data = (void *)(long)skb->data;
@@ -245,6 +289,8 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	struct fw_active *act;
 	struct fw_ct_entry *hit;
 	__u32 zero = 0;
+	__u32 ifindex = skb->ifindex, iif = skb->ingress_ifindex;
+	__be32 pre_saddr;
 	int rc;
 
 	act = bpf_map_lookup_elem(&fw_active, &zero);
@@ -253,10 +299,28 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	rc = l3 ? fw_parse_l3(data, data_end, &p) : fw_parse(data, data_end, &p);
 	if (rc != FW_PARSE_OK)
 		return TC_ACT_OK; /* egress is not filtered: no output chain */
-	fw_ct_egress(&p, skb->ifindex, &hit);
+	if (fw_ct_is_icmp_error(&p)) {
+		rc = fw_nat_icmp_egress(skb, &p);
+		if (rc)
+			return rc > 0 ? TC_ACT_OK : TC_ACT_SHOT;
+		return fw_egress_unknown(ifindex, iif, &p, 0);
+	}
+	if (p.frag == FW_FRAG_LATER) {
+		rc = fw_frag_nat_egress(skb, &p);
+		if (rc)
+			return rc > 0 ? TC_ACT_OK : TC_ACT_SHOT;
+		return fw_egress_unknown(ifindex, iif, &p, 0);
+	}
+	rc = fw_ct_egress(&p, ifindex, &hit);
+	if (rc != FW_CT_EG_KNOWN)
+		return fw_egress_unknown(ifindex, iif, &p, rc == FW_CT_EG_NEW);
 	/* A packet we cannot translate would leave with its inside source. */
+	__builtin_memcpy(&pre_saddr, p.t.saddr, 4);
 	if (hit && fw_nat_snat_apply_skb(skb, &p, hit))
 		return TC_ACT_SHOT;
+	if (p.t.family == 4 && pre_saddr != *(__be32 *)p.t.saddr)
+		fw_frag_nat_remember(&p, pre_saddr, *(__be32 *)p.t.daddr, FW_NAT_SRC,
+				     *(__be32 *)p.t.saddr);
 	return TC_ACT_OK;
 }
 

@@ -20,6 +20,7 @@ fi
 PKGS_BPF="libbpf-dev libbpf1 bpftool"
 PKGS="clang-16 llvm-16 libclang-rt-16-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev doctest-dev
       cmake make g++ pkg-config iproute2 iputils-ping nftables ethtool socat tcpdump python3 procps
+      traceroute iperf3 curl
       strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
       systemd
       qemu-system-x86 busybox-static debootstrap kmod e2fsprogs xz-utils zstd util-linux"

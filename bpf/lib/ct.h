@@ -48,6 +48,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "clock.h"
+#include "quote.h"
 
 enum fw_ct_result {
 	FW_CT_NEW = 0,
@@ -71,15 +72,11 @@ enum fw_ct_result {
 #define FW_CT_TO_ICMP 30
 #define FW_CT_TO_GENERIC 600            /* ESP, AH, GRE, SCTP, others */
 
-#define FW_ICMP_ECHO_REPLY 0
 #define FW_ICMP_DEST_UNREACH 3
-#define FW_ICMP_ECHO 8
 #define FW_ICMP_TIME_EXCEEDED 11
 #define FW_ICMP_PARAMPROB 12
 #define FW_ICMPV6_DEST_UNREACH 1
 #define FW_ICMPV6_PARAMPROB 4
-#define FW_ICMPV6_ECHO_REQUEST 128
-#define FW_ICMPV6_ECHO_REPLY 129
 
 static __always_inline __u32 fw_ct_now(void)
 {
@@ -89,15 +86,6 @@ static __always_inline __u32 fw_ct_now(void)
 static __always_inline int fw_ct_is_icmp(__u8 proto)
 {
 	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
-}
-
-/* The ICMP types whose connection is keyed by identifier: 0 none, 1 a
- * request, 2 a reply. */
-static __always_inline int fw_ct_icmp_echo(__u8 proto, __u8 type)
-{
-	if (proto == IPPROTO_ICMP)
-		return type == FW_ICMP_ECHO ? 1 : type == FW_ICMP_ECHO_REPLY ? 2 : 0;
-	return type == FW_ICMPV6_ECHO_REQUEST ? 1 : type == FW_ICMPV6_ECHO_REPLY ? 2 : 0;
 }
 
 /* Destination unreachable (incl. fragmentation needed), time exceeded,
@@ -163,6 +151,15 @@ static __always_inline void fw_ct_invert(const struct fw_tuple *o, struct fw_tup
 		r->sport = o->dport;
 		r->dport = o->sport;
 	}
+}
+
+/* The key of the opposite direction of packet key `k`, as the packet
+ * looks after translation: ICMP echo requests and replies swap types. */
+static __always_inline void fw_ct_invert_key(const struct fw_tuple *k, struct fw_tuple *r)
+{
+	fw_ct_invert(k, r);
+	if (fw_ct_is_icmp(k->proto) && k->dport == r->dport)
+		r->dport = k->proto == IPPROTO_ICMP ? FW_ICMP_ECHO : FW_ICMPV6_ECHO_REQUEST;
 }
 
 static __always_inline int fw_tuple_eq(const struct fw_tuple *a, const struct fw_tuple *b)
@@ -410,78 +407,36 @@ static __always_inline void fw_ct_insert(const struct fw_pkt *p, const struct fw
 	fw_stat(FW_STAT_CT_NEW, p->l3_len);
 }
 
-/* An ICMP/ICMPv6 error is RELATED when the packet it quotes belongs to a
- * live connection (either direction). The quote is the offending packet's
- * IP header and at least 8 bytes of its payload (RFC 792, RFC 4443). */
+/* The connection an ICMP/ICMPv6 error is about, as the error's own
+ * direction keys it: the quoted packet went the other way, so its key
+ * inverted (which, under NAT, is the key that direction has on this side
+ * of the translation: a masqueraded packet's error arrives quoting the
+ * outside view, whose inverse is the reply tuple). RELATED only when the
+ * error goes to the quoted packet's sender (fw_quote_to_sender) and the
+ * connection is live; *hit is the entry that key found (NAT reads it),
+ * *q the parsed quote. */
 static __always_inline int fw_ct_related(void *data, void *data_end, const struct fw_pkt *p,
-					 __u32 now)
+					 __u32 now, struct fw_quote *q, struct fw_ct_entry **hit)
 {
-	struct fw_tuple k __attribute__((aligned(8))) = {};
-	struct fw_ct_entry *e;
-	__u32 off = p->l4_off + 8;
-	__u8 *l4;
+	struct fw_tuple k __attribute__((aligned(8)));
+	struct fw_ct_entry *e, *m;
 
-	if (p->frag != FW_FRAG_NONE || off > 600)
+	*hit = NULL;
+	if (fw_quote_parse(data, data_end, p, q) || !fw_quote_to_sender(p, q))
 		return FW_CT_NEW;
-	if (p->t.family == 4) {
-		struct iphdr *ip = data + off;
-
-		if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5 ||
-		    (ip->frag_off & bpf_htons(0x1fff)))
-			return FW_CT_NEW;
-		k.family = 4;
-		k.proto = ip->protocol;
-		__builtin_memcpy(k.saddr, &ip->saddr, 4);
-		__builtin_memcpy(k.daddr, &ip->daddr, 4);
-		off += ip->ihl * 4;
-	} else {
-		struct ipv6hdr *ip6 = data + off;
-
-		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
-			return FW_CT_NEW;
-		k.family = 6;
-		k.proto = ip6->nexthdr; /* extension headers: not followed */
-		__builtin_memcpy(k.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(k.daddr, &ip6->daddr, 16);
-		off += sizeof(*ip6);
-	}
-	if (off > 700)
-		return FW_CT_NEW;
-	/* clang may keep the bound check on a copy of `off` the verifier
-	 * cannot tie to this one (it did once the ingress program grew):
-	 * hide the value from clang and bound it where it is used. */
-	asm volatile("" : "+r"(off));
-	off &= 0x3ff;
-	l4 = data + off;
-	if ((void *)(l4 + 8) > data_end)
-		return FW_CT_NEW;
-	switch (k.proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_SCTP:
-		k.sport = (__u16)(l4[0] << 8 | l4[1]);
-		k.dport = (__u16)(l4[2] << 8 | l4[3]);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		if (!fw_ct_icmp_echo(k.proto, l4[0]))
-			return FW_CT_NEW;
-		k.sport = (__u16)(l4[4] << 8 | l4[5]);
-		k.dport = l4[0];
-		break;
-	default:
-		break;
-	}
+	fw_ct_invert_key(&q->t, &k);
 	e = bpf_map_lookup_elem(&fw_ct, &k);
 	if (!e)
 		return FW_CT_NEW;
+	m = e;
 	if (e->dir != FW_CT_DIR_ORIG) {
-		e = bpf_map_lookup_elem(&fw_ct, &e->other);
-		if (!e || e->dir != FW_CT_DIR_ORIG)
+		m = bpf_map_lookup_elem(&fw_ct, &e->other);
+		if (!m || m->dir != FW_CT_DIR_ORIG || !fw_tuple_eq(&m->other, &k))
 			return FW_CT_NEW;
 	}
-	if ((__s32)(now - e->expires) > 0)
+	if ((__s32)(now - m->expires) > 0)
 		return FW_CT_NEW;
+	*hit = e;
 	return FW_CT_RELATED;
 }
 
@@ -496,8 +451,11 @@ static __always_inline int fw_ct_ingress(void *data, void *data_end, struct fw_p
 		return FW_CT_NEW;
 	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
 		return FW_CT_INVALID;
-	if (fw_ct_is_icmp_error(p))
-		return fw_ct_related(data, data_end, p, fw_ct_now());
+	if (fw_ct_is_icmp_error(p)) {
+		struct fw_quote q;
+
+		return fw_ct_related(data, data_end, p, fw_ct_now(), &q, hit);
+	}
 	return fw_ct_lookup_update(&k, p, fw_ct_now(), hit);
 }
 
@@ -511,19 +469,18 @@ static __always_inline void fw_ct_create(struct fw_pkt *p, __u32 in_ifindex, __u
 	fw_ct_insert(p, &k, in_ifindex, 0, fw_ct_now());
 }
 
-/* The key of the opposite direction of packet key `k`, as the packet
- * looks after translation: ICMP echo requests and replies swap types. */
-static __always_inline void fw_ct_invert_key(const struct fw_tuple *k, struct fw_tuple *r)
-{
-	fw_ct_invert(k, r);
-	if (fw_ct_is_icmp(k->proto) && k->dport == r->dport)
-		r->dport = k->proto == IPPROTO_ICMP ? FW_ICMP_ECHO : FW_ICMPV6_ECHO_REQUEST;
-}
-
 /* Egress (TC): packets this host sends. Never filters. *hit is the entry
- * the packet's key found (for NAT), NULL otherwise. */
-static __always_inline void fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex,
-					 struct fw_ct_entry **hit)
+ * the packet's key found (for NAT), NULL otherwise. Returns
+ * FW_CT_EG_KNOWN when the packet belongs to a connection, FW_CT_EG_NEW when
+ * it opens one not known yet (the caller remembers it with
+ * fw_ct_egress_insert unless it drops the packet: a masquerade interface's
+ * leak guard, lib/nat_guard.h), FW_CT_EG_UNTRACKED when it cannot be keyed
+ * (later fragment, ICMP error, impossible TCP flags). */
+#define FW_CT_EG_KNOWN 0
+#define FW_CT_EG_NEW 1
+#define FW_CT_EG_UNTRACKED 2
+static __always_inline int fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex,
+					struct fw_ct_entry **hit)
 {
 	struct fw_tuple k __attribute__((aligned(8)));
 	struct fw_tuple r __attribute__((aligned(8)));
@@ -531,12 +488,12 @@ static __always_inline void fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex,
 
 	*hit = NULL;
 	if (fw_ct_key_of(p, &k) || fw_ct_is_icmp_error(p))
-		return;
+		return FW_CT_EG_UNTRACKED;
 	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
-		return;
+		return FW_CT_EG_UNTRACKED;
 	now = fw_ct_now();
 	if (fw_ct_lookup_update(&k, p, now, hit) != FW_CT_NEW)
-		return;
+		return FW_CT_EG_KNOWN;
 	/* A forwarded packet whose destination ingress translated (a
 	 * port-forwarded request, a reply to a masqueraded connection) no
 	 * longer matches either key of its connection, but its inverse is
@@ -547,9 +504,17 @@ static __always_inline void fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex,
 		struct fw_ct_entry *e = bpf_map_lookup_elem(&fw_ct, &r);
 
 		if (e && e->nat)
-			return;
+			return FW_CT_EG_KNOWN;
 	}
-	fw_ct_insert(p, &k, out_ifindex, FW_CT_F_LOCAL, now);
+	return FW_CT_EG_NEW;
+}
+
+static __always_inline void fw_ct_egress_insert(struct fw_pkt *p, __u32 out_ifindex)
+{
+	struct fw_tuple k __attribute__((aligned(8)));
+
+	if (!fw_ct_key_of(p, &k))
+		fw_ct_insert(p, &k, out_ifindex, FW_CT_F_LOCAL, fw_ct_now());
 }
 
 #endif

@@ -30,12 +30,10 @@
  *
  * Only connections whose first packet is forwarded (XDP forward chain)
  * are masqueraded, so the host's own traffic is never rewritten.
- * Not translated: ICMP errors quoting a translated connection (they are
- * RELATED and pass, but the quote keeps the outside view), later
- * fragments (they carry no L4 header; IPv4 address rewrite of fragments
- * would need reassembly, as Linux does before NAT), hairpin (a
- * port-forward whose inside host is reached through a masquerading
- * interface).
+ * ICMP errors about translated connections: lib/nat_icmp.h; their later
+ * fragments: lib/nat_frag.h; what must not leave untranslated:
+ * lib/nat_guard.h. Not translated: hairpin (a port-forward whose inside
+ * host is reached through a masquerading interface).
  */
 #ifndef FW_NAT_H
 #define FW_NAT_H
@@ -416,6 +414,19 @@ static __always_inline int fw_pf_apply(void *data, void *data_end, struct fw_pkt
 		port = r->to_dport + (p->t.dport - r->dport_lo);
 	fw_count(&fw_rule_cnt, r->counter_slot, p->l3_len);
 	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, r->to_daddr, port);
+}
+
+/* Takes a port forward's rewrite back (a `reject` answers what the client
+ * sent, from the address and port it used): ok is the packet's key as it
+ * arrived. Returns 0 or -1. */
+static __always_inline int fw_pf_undo(void *data, void *data_end, struct fw_pkt *p,
+				      const struct fw_tuple *ok)
+{
+	__be32 a;
+
+	__builtin_memcpy(&a, ok->daddr, 4);
+	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, a,
+			      fw_ct_is_icmp(ok->proto) ? ok->sport : ok->dport);
 }
 
 static long fw_nat_scan_one(__u64 i, void *arg)

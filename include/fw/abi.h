@@ -185,6 +185,8 @@ enum fw_stat {
 	FW_STAT_REJECT_LIMITED, /* rejects answered with a silent drop */
 	FW_STAT_FRAG_POLICY,    /* fragments without a known first fragment */
 	FW_STAT_FASTPATH,       /* forwarded through bpf_redirect */
+	FW_STAT_NAT_LEAK,       /* dropped: would leave a masquerade interface
+				 * with its inside source (lib/nat_guard.h) */
 	FW_STAT_MAX = 32,
 };
 

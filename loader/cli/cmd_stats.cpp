@@ -87,6 +87,7 @@ json stats_json(const Runtime &rt, const AppliedState &st)
 			{"neighbour_discovery", counter_json(rt.stat_counter(FW_STAT_ND))},
 			{"fragments_without_first", counter_json(rt.stat_counter(FW_STAT_FRAG_POLICY))},
 			{"nat_port_exhausted", rt.stat_counter(FW_STAT_NAT_FAIL).packets},
+			{"nat_leak", counter_json(rt.stat_counter(FW_STAT_NAT_LEAK))},
 			{"reject_sent", rt.stat_counter(FW_STAT_REJECT_SENT).packets},
 			{"reject_rate_limited", rt.stat_counter(FW_STAT_REJECT_LIMITED).packets},
 			{"fastpath", counter_json(rt.stat_counter(FW_STAT_FASTPATH))}};
@@ -123,6 +124,8 @@ void print_stats_text(const json &s)
 		  << st["related"]["packets"].get<uint64_t>() << ", invalid "
 		  << st["invalid"]["packets"].get<uint64_t>() << ", new " << st["new"].get<uint64_t>()
 		  << ", table full " << st["table_full"].get<uint64_t>() << "\n";
+	std::cout << "nat: leaks dropped " << s["other"]["nat_leak"]["packets"].get<uint64_t>()
+		  << ", port exhausted " << s["other"]["nat_port_exhausted"].get<uint64_t>() << "\n";
 	std::cout << "log: " << s["log"]["events"].get<uint64_t>() << " events, "
 		  << s["log"]["suppressed"].get<uint64_t>() << " suppressed\n";
 }

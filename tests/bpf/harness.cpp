@@ -169,10 +169,12 @@ Harness::Result Harness::xdp(const Packet &p, const std::string &in)
 	return test_run(pin_dir + "/prog_fw_xdp", p, &ctx, sizeof(ctx));
 }
 
-Harness::Result Harness::tc_egress(const Packet &p, const std::string &out)
+Harness::Result Harness::tc_egress(const Packet &p, const std::string &out, const std::string &in)
 {
 	struct __sk_buff ctx {};
 	ctx.ifindex = ifindex(out);
+	if (!in.empty())
+		ctx.ingress_ifindex = ifindex(in);
 	return test_run(pin_dir + "/prog_fw_tc_egress", p, &ctx, sizeof(ctx));
 }
 

@@ -37,8 +37,10 @@ struct Harness {
 	};
 	// Runs the XDP program (fw_xdp) with ingress on `in`.
 	Result xdp(const Packet &p, const std::string &in);
-	// Runs the TC egress program on `out` (skb ifindex).
-	Result tc_egress(const Packet &p, const std::string &out);
+	// Runs the TC egress program on `out` (skb ifindex). With `in`, the
+	// skb is a forwarded one that came in by `in` (skb_iif); without, it is
+	// one this host sends.
+	Result tc_egress(const Packet &p, const std::string &out, const std::string &in = "");
 
 	// The test clock (bpf/lib/clock.h; fw_bpf_tests runs the test build
 	// of the datapath): a non-zero value is "now", in ns, for the token
