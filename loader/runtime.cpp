@@ -947,9 +947,15 @@ struct SlotAllocator {
 	}
 };
 
+// What a rule matches and does: its JSON without the comment, so that
+// editing only a comment keeps the rule's counters.
 std::string identity(const char *kind, const nlohmann::json &j)
 {
-	return std::string(kind) + ":" + j.dump();
+	if (!j.is_object() || !j.contains("comment"))
+		return std::string(kind) + ":" + j.dump();
+	nlohmann::json k = j;
+	k.erase("comment");
+	return std::string(kind) + ":" + k.dump();
 }
 
 } // namespace
@@ -1088,7 +1094,10 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 				return;
 			const auto &arr = old->ruleset[key];
 			for (size_t i = 0; i < arr.size() && i < s.size(); i++)
-				slots.add_old(identity(kind, arr[i]), s[i]);
+				if (fresh_counters_) // still counting until the switch: not reused
+					slots.add_old("", s[i]);
+				else
+					slots.add_old(identity(kind, arr[i]), s[i]);
 		};
 		add("input", "input", old->slots_input);
 		add("forward", "forward", old->slots_forward);
