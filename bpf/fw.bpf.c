@@ -236,8 +236,9 @@ SEC("xdp")
 int fw_xdp(struct xdp_md *ctx)
 {
 	struct fw_trace_event *tr = NULL; /* trace */
+	int rc = fw_ingress(ctx, 0, &tr);
 
-	return fw_trace_end(tr, fw_ingress(ctx, 0, &tr));
+	return fw_trace_end(tr, rc); /* trace */
 }
 
 /* For devices without an Ethernet header (TUN, e.g. a VPN's). */
@@ -245,8 +246,9 @@ SEC("xdp")
 int fw_xdp_l3(struct xdp_md *ctx)
 {
 	struct fw_trace_event *tr = NULL; /* trace */
+	int rc = fw_ingress(ctx, 1, &tr);
 
-	return fw_trace_end(tr, fw_ingress(ctx, 1, &tr));
+	return fw_trace_end(tr, rc); /* trace */
 }
 
 static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
