@@ -15,9 +15,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
+#include "bpf_map.h"
 #include "stats_export.h"
 
 namespace fw::cli {
@@ -35,14 +33,10 @@ void reset_counters(Runtime &rt, const AppliedState &st)
 	int fd = rt.map_fd("fw_stats");
 	if (fd < 0)
 		throw SystemError("the statistics map is not pinned");
-	size_t ncpu = (size_t)std::max(libbpf_num_possible_cpus(), 1);
 	std::vector<uint32_t> keys(FW_STAT_MAX);
 	for (uint32_t i = 0; i < FW_STAT_MAX; i++)
 		keys[i] = i;
-	std::vector<fw_counter> zeros(ncpu * FW_STAT_MAX);
-	uint32_t n = FW_STAT_MAX;
-	if (bpf_map_update_batch(fd, keys.data(), zeros.data(), &n, nullptr) != 0)
-		throw SystemError(errno_message("zeroing the statistics counters", errno));
+	percpu_counters_zero(fd, keys, "the statistics counters"); // one batch update
 }
 
 } // namespace fw::cli
