@@ -17,7 +17,7 @@ PKGS_BPF="libbpf-dev libbpf1 bpftool"
 PKGS="clang-16 llvm-16 libclang-rt-16-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev doctest-dev
       cmake make g++ pkg-config iproute2 iputils-ping nftables ethtool socat tcpdump python3 procps
       strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-      systemd"
+      systemd libsystemd-dev pandoc python3-prometheus-client dpkg-dev man-db bash-completion"
 
 need=0
 dpkg --compare-versions "$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null || echo 0)" ge 1:1.4 || need=1
