@@ -118,14 +118,17 @@ else
 	cat >"$E2E_TMP/journal.sh" <<EOF2
 set -e
 mount -t tmpfs tmpfs /run/systemd 2>/dev/null || { mkdir -p /run/systemd; mount -t tmpfs tmpfs /run/systemd; }
-mkdir -p /run/systemd/journal /var/log/journal
+# journald keeps its files in /run/log/journal (volatile until a flush)
+# and /var/log/journal: both private to this mount namespace.
+mkdir -p /run/systemd/journal /run/log /var/log/journal
+mount -t tmpfs tmpfs /run/log
 mount --bind "$E2E_TMP/journal" /var/log/journal
 $journald & jpid=\$!
 trap 'kill \$jpid 2>/dev/null; wait \$jpid 2>/dev/null' EXIT
 for _ in \$(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
 nsenter --net=$(ns_path r) "$FWCTL" --pin-dir "$(fw_pin_dir r)" log --journal
 journalctl --sync 2>/dev/null || sleep 1
-journalctl -D "$E2E_TMP/journal" --no-pager -o json FWCTL_RULE=2 FWCTL_CHAIN=forward
+journalctl --no-pager -o json FWCTL_RULE=2 FWCTL_CHAIN=forward
 EOF2
 	if unshare -m --propagation private bash "$E2E_TMP/journal.sh" >"$E2E_TMP/journal.out" 2>"$E2E_TMP/journal.err"; then
 		entry=$(head -1 "$E2E_TMP/journal.out")
