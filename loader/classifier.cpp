@@ -287,7 +287,6 @@ void compile_chain(const Ruleset &rs, Chain chain, uint32_t base, const IfindexO
 	uint8_t c = chain == Chain::input ? FW_CHAIN_INPUT : FW_CHAIN_FORWARD;
 	const auto &rules = rs.rules(chain);
 	ChainRules cr{c, base, {}, 0};
-	t.first_rule[c] = base;
 	for (size_t i = 0; i < rules.size(); i++) {
 		const Rule &r = rules[i];
 		uint8_t action = r.action == Action::accept ? FW_VERDICT_ACCEPT
@@ -328,8 +327,6 @@ void compile_chain(const Ruleset &rs, Chain chain, uint32_t base, const IfindexO
 	}
 	ClassSet E = combine(cr, C, dport, FW_STAGE_C_DPORT, false, t.combines);
 	combine(cr, D, E, FW_STAGE_FINAL, true, t.combines);
-	t.class_count += in.size() + out.size() + saddr.size() + daddr.size() + proto.size() +
-			 sport.size() + dport.size() + A.size() + B.size() + C.size() + D.size() + E.size();
 }
 
 } // namespace

@@ -193,7 +193,7 @@ public:
 	{
 		auto st = rt.applied();
 		if (st)
-			ruleset_ = st->ruleset;
+			ruleset_ = st->ruleset_json();
 		offset_ns_ = (int64_t)clock_ns(CLOCK_REALTIME) - (int64_t)clock_ns(CLOCK_MONOTONIC);
 	}
 

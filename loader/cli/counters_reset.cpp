@@ -24,11 +24,8 @@ void reset_counters(Runtime &rt, const AppliedState &st)
 {
 	if (geteuid() != 0)
 		throw SystemError("resetting counters changes the kernel and needs root (run it with sudo)");
-	CheckResult c = ruleset_check_json(st.ruleset, [](const std::string &) { return true; });
-	if (!c.ruleset)
-		throw SystemError("the applied ruleset no longer reads back; re-apply it with `fwctl apply FILE`");
 	rt.fresh_counters_next_apply();
-	rt.apply(*c.ruleset, st.extra); // a pending --confirm stays pending
+	rt.apply(st.ruleset, st.extra); // the running ruleset again; a pending --confirm stays pending
 
 	int fd = rt.map_fd("fw_stats");
 	if (fd < 0)
