@@ -29,6 +29,7 @@
 #include "lib/nat_frag.h"
 #include "lib/nat_guard.h"
 #include "lib/fastpath.h"
+#include "lib/trace.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -80,7 +81,8 @@ static __always_inline struct fw_frag_key fw_frag_key_of(const struct fw_pkt *p)
 	return fw_frag_key_of_tuple(p, &p->t);
 }
 
-static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
+/* trace: *trp gets the event of a traced packet (lib/trace.h), else stays NULL. */
+static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trace_event **trp)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -93,7 +95,8 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	struct fw_tuple orig_key __attribute__((aligned(8)));
 	__u8 gen, chain, verdict;
 	__be32 pre_daddr = 0; /* an established packet's destination before NAT */
-	int rc, dnat = 0;
+	int rc, ct, dnat = 0;
+	struct fw_trace_event *tr;
 
 	act = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!act || !act->valid)
@@ -117,6 +120,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		return fw_xdp_action(ctx, &p, fw_strictest_policy(cfg) == FW_VERDICT_ACCEPT ?
 						 FW_VERDICT_ACCEPT : FW_VERDICT_DROP, l3);
 	}
+	*trp = tr = fw_trace_start(&p, in_ifindex); /* trace: the one read of the switch */
 	if (p.frag == FW_FRAG_FIRST && !p.l4_ok) {
 		/* A first fragment without its whole transport header (RFC
 		 * 1858, 3128): the rest would come from a later fragment, past
@@ -134,10 +138,16 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	if (fw_is_neighbour_discovery(&p) &&
 	    fw_select_chain(ctx, &p, in_ifindex, &out_ifindex) == FW_CHAIN_INPUT) {
 		fw_stat(FW_STAT_ND, p.l3_len);
+		fw_trace_decided(tr, FW_TRACE_BY_ND, 0, FW_VERDICT_ACCEPT); /* trace */
 		return XDP_PASS;
 	}
 
-	switch (fw_ct_ingress(data, data_end, &p, in_ifindex, &hit)) {
+	ct = fw_ct_ingress(data, data_end, &p, in_ifindex, &hit);
+	FW_TRACE_SET(tr, ct, ct); /* trace */
+	if (ct != FW_CT_NEW) /* trace */
+		fw_trace_decided(tr, FW_TRACE_BY_CONNTRACK, 0,
+				 ct == FW_CT_INVALID ? FW_VERDICT_DROP : FW_VERDICT_ACCEPT);
+	switch (ct) {
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
 		__builtin_memcpy(&pre_daddr, p.t.daddr, 4);
@@ -176,7 +186,10 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		}
 	}
 
+	FW_TRACE_SET(tr, chain, chain);             /* trace */
+	FW_TRACE_SET(tr, out_ifindex, out_ifindex); /* trace */
 	if (p.frag == FW_FRAG_LATER) {
+		fw_trace_decided(tr, FW_TRACE_BY_FRAGMENT, 0, FW_VERDICT_DROP); /* trace: the verdict is in xdp_action */
 		/* No ports here: take the first fragment's verdict, else the
 		 * policy, so a fragment never slips past a port rule. */
 		struct fw_frag_key fk = fw_frag_key_of(&p);
@@ -209,8 +222,10 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		fw_count(&fw_rule_cnt, rule->counter_slot, p.l3_len);
 		if (rule->flags & FW_RULE_F_LOG)
 			fw_log(cfg, rule, in_ifindex, out_ifindex, &p, verdict);
+		fw_trace_decided(tr, FW_TRACE_BY_RULE, rule->position, verdict); /* trace */
 	} else {
 		verdict = cfg->policy[chain & 1];
+		fw_trace_decided(tr, FW_TRACE_BY_POLICY, 0, verdict); /* trace */
 		fw_stat(chain == FW_CHAIN_INPUT ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD,
 			p.l3_len);
 	}
@@ -228,10 +243,17 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		if (dnat)
 			fw_frag_nat_remember(&p, *(__be32 *)orig_key.saddr, *(__be32 *)orig_key.daddr,
 					     FW_NAT_DST, *(__be32 *)p.t.daddr);
-		if (fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex))
+		if (fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex)) {
+			FW_TRACE_SET(tr, by, FW_TRACE_BY_NAT_FAIL); /* trace */
 			return XDP_DROP; /* masquerade without a free port */
-		if (!l3 && chain == FW_CHAIN_FORWARD)
-			return fw_fastpath(ctx, cfg, &p, in_ifindex, NULL);
+		}
+		if (!l3 && chain == FW_CHAIN_FORWARD) {
+			rc = fw_fastpath(ctx, cfg, &p, in_ifindex, NULL);
+			fw_trace_fast(tr, ctx, cfg, &p, in_ifindex, NULL, rc); /* trace */
+			return rc;
+		}
+		if (l3 && chain == FW_CHAIN_FORWARD)
+			FW_TRACE_SET(tr, fast, FW_TRACE_FAST_TUN); /* trace */
 	}
 	return fw_xdp_action(ctx, &p, verdict, l3);
 
@@ -250,20 +272,32 @@ ct_accept:
 		}
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	return l3 ? XDP_PASS : fw_fastpath(ctx, cfg, &p, in_ifindex, hit);
+	if (l3) {
+		FW_TRACE_SET(tr, fast, FW_TRACE_FAST_TUN); /* trace */
+		return XDP_PASS;
+	}
+	rc = fw_fastpath(ctx, cfg, &p, in_ifindex, hit);
+	fw_trace_fast(tr, ctx, cfg, &p, in_ifindex, hit, rc); /* trace */
+	return rc;
 }
 
 SEC("xdp")
 int fw_xdp(struct xdp_md *ctx)
 {
-	return fw_ingress(ctx, 0);
+	struct fw_trace_event *tr = NULL; /* trace */
+	int rc = fw_ingress(ctx, 0, &tr);
+
+	return fw_trace_end(tr, rc); /* trace */
 }
 
 /* For devices without an Ethernet header (TUN, e.g. a VPN's). */
 SEC("xdp")
 int fw_xdp_l3(struct xdp_md *ctx)
 {
-	return fw_ingress(ctx, 1);
+	struct fw_trace_event *tr = NULL; /* trace */
+	int rc = fw_ingress(ctx, 1, &tr);
+
+	return fw_trace_end(tr, rc); /* trace */
 }
 
 /* A packet of no connection leaving: dropped when it would leak an inside

@@ -77,7 +77,7 @@ PlanResult Runtime::plan_against_running(const Ruleset &rs, const nlohmann::json
 	std::optional<AppliedState> running;
 	if (loaded())
 		running = check_running(rs);
-	return plan(rs, running ? &*running : nullptr, NetView::this_netns(), extra);
+	return plan(rs, running ? &*running : nullptr, NetView::this_netns(), extra, fresh_counters_);
 }
 
 void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)

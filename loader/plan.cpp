@@ -54,9 +54,15 @@ struct SlotAllocator {
 	}
 };
 
+// What a rule matches and does: its JSON without the comment, so that
+// editing only a comment keeps the rule's counters.
 std::string identity(const char *kind, const nlohmann::json &j)
 {
-	return std::string(kind) + ":" + j.dump();
+	if (!j.is_object() || !j.contains("comment"))
+		return std::string(kind) + ":" + j.dump();
+	nlohmann::json k = j;
+	k.erase("comment");
+	return std::string(kind) + ":" + k.dump();
 }
 
 // Every limit of the datapath's tables the checker does not know, as an
@@ -157,8 +163,10 @@ constexpr Section kSections[] = {{"input", "input", &AppliedState::slots_input},
 				 {"port-forward", "pf", &AppliedState::slots_pf}};
 
 // Gives every entry of `st` its counter slot (kept where the running
-// ruleset has the same entry); returns the slots newly taken, to zero.
-std::vector<uint32_t> assign_slots(const AppliedState *running, const nlohmann::json &canon, AppliedState &st)
+// ruleset has the same entry, unless `fresh`: `stats --reset`); returns the
+// slots newly taken, to zero.
+std::vector<uint32_t> assign_slots(const AppliedState *running, const nlohmann::json &canon, AppliedState &st,
+				   bool fresh)
 {
 	SlotAllocator slots;
 	if (running) {
@@ -166,7 +174,9 @@ std::vector<uint32_t> assign_slots(const AppliedState *running, const nlohmann::
 		for (auto &s : kSections)
 			if (old.contains(s.key))
 				for (size_t i = 0; i < old[s.key].size() && i < (running->*s.slots).size(); i++)
-					slots.add_old(identity(s.kind, old[s.key][i]), (running->*s.slots)[i]);
+					// fresh: still counting until the switch, so taken, never reused
+					slots.add_old(fresh ? "" : identity(s.kind, old[s.key][i]),
+						      (running->*s.slots)[i]);
 	}
 	// The canonical JSON holds each rule as rule_to_json() gives it.
 	for (auto &s : kSections)
@@ -216,7 +226,8 @@ static std::string joined(const std::vector<CheckError> &errs)
 
 PlanRejected::PlanRejected(std::vector<CheckError> e) : InputError(joined(e)), errors(std::move(e)) {}
 
-PlanResult plan(const Ruleset &rs, const AppliedState *running, const NetView &net, const nlohmann::json &extra)
+PlanResult plan(const Ruleset &rs, const AppliedState *running, const NetView &net, const nlohmann::json &extra,
+		bool fresh_counters)
 {
 	PlanResult res;
 	res.errors = limit_errors(rs);
@@ -227,7 +238,7 @@ PlanResult plan(const Ruleset &rs, const AppliedState *running, const NetView &n
 		img.tables = classifier_compile(rs, net.ifindex);
 		nlohmann::json canon = ruleset_to_json(rs);
 		img.state = new_state(rs, canon, extra);
-		img.fresh_slots = assign_slots(running, canon, img.state);
+		img.fresh_slots = assign_slots(running, canon, img.state, fresh_counters);
 		fill_entries(rs, net, img);
 		img.state_blob = applied_state_blob(img.state);
 	} catch (const CompileError &e) {

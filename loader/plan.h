@@ -47,9 +47,11 @@ struct PlanResult {
 };
 
 // `running` is the applied state of the running generation (nullptr: none);
-// rules it has keep their counter slots. `extra` goes into the state.
+// rules it has keep their counter slots (a rule is the same without its
+// comment), unless `fresh_counters` (`stats --reset`: every entry a new
+// zeroed slot). `extra` goes into the state.
 PlanResult plan(const Ruleset &rs, const AppliedState *running, const NetView &net,
-		const nlohmann::json &extra = nlohmann::json::object());
+		const nlohmann::json &extra = nlohmann::json::object(), bool fresh_counters = false);
 
 // apply's refusal: the plan's errors, each "pointer: message".
 struct PlanRejected : InputError {

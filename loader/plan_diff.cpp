@@ -47,6 +47,9 @@ void diff_section(const char *key, const std::vector<Entry> &before, const std::
 				if (o.slot == e.slot && o.position != e.position)
 					out.push_back("= " + k + " " + std::to_string(o.position) + " -> " +
 						      std::to_string(e.position) + ": " + e.text + " (moved, counters kept)");
+				else if (o.slot == e.slot && o.text != e.text) // only the comment changed
+					out.push_back("~ " + k + " " + std::to_string(e.position) + ": " + o.text + " -> " +
+						      e.text + " (comment only, counters kept)");
 			continue;
 		}
 		auto r = removed.find(e.position);

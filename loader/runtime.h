@@ -96,6 +96,10 @@ public:
 	// longer names (renamed away); returns the interfaces detached.
 	std::vector<std::string> detach_unselected();
 
+	// The next apply() gives every rule, NAT rule and port forward a fresh
+	// zeroed counter slot, switched in with the ruleset (`stats --reset`).
+	void fresh_counters_next_apply() { fresh_counters_ = true; }
+
 	uint64_t apply_duration_ns() const { return last_apply_ns_; }
 	// The hash of the ruleset the last successful apply() installed.
 	const std::string &applied_hash() const { return last_hash_; }
@@ -105,6 +109,7 @@ private:
 	int lock_fd_ = -1;
 	mutable std::map<std::string, int> fds_;
 	uint64_t last_apply_ns_ = 0;
+	bool fresh_counters_ = false;
 	std::string last_hash_;
 
 	std::string pin_path(const std::string &name) const { return pin_dir_ + "/" + name; }

@@ -22,7 +22,7 @@ PKGS="clang-16 llvm-16 libclang-rt-16-dev libelf-dev zlib1g-dev libcli11-dev nlo
       cmake make g++ pkg-config iproute2 iputils-ping nftables ethtool socat tcpdump python3 procps
       traceroute iperf3 curl
       strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-      systemd
+      systemd libsystemd-dev pandoc python3-prometheus-client dpkg-dev man-db bash-completion
       qemu-system-x86 busybox-static debootstrap kmod e2fsprogs xz-utils zstd util-linux"
 
 need=0

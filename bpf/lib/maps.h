@@ -155,6 +155,27 @@ struct {
 	__type(value, struct fw_ct_scratch);
 } fw_ct_scratch SEC(".maps");
 
+/* `fwctl trace` (lib/trace.h): the switch and filters, one packet's event
+ * while it is being built (per CPU: no stack), and the events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_trace_cfg);
+} fw_trace_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_trace_event);
+} fw_trace_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} fw_trace_rb SEC(".maps");
+
 static __always_inline void fw_count(void *map, __u32 idx, __u32 len)
 {
 	struct fw_counter *c = bpf_map_lookup_elem(map, &idx);

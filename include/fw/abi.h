@@ -336,6 +336,79 @@ struct fw_log_event {
 	__u8 daddr[16];
 };
 
+/* `fwctl trace` (bpf/lib/trace.h). fw_trace_cfg: ARRAY of one, written by
+ * the tracer; `on` is the one word every packet reads, and 0 costs nothing
+ * more. A tracer renews `lease_ns` (CLOCK_MONOTONIC) every second: a tracer
+ * killed without cleaning up stops tracing within a few seconds. Filters:
+ * 0 / all-zero masks match anything; addresses compare under byte masks,
+ * ports in host order. */
+struct fw_trace_cfg {
+	__u32 on;
+	__u32 in_ifindex;
+	__u64 lease_ns;
+	__u8 saddr[16];
+	__u8 smask[16];
+	__u8 daddr[16];
+	__u8 dmask[16];
+	__u8 family; /* 0: any; else 4 or 6 */
+	__u8 proto;
+	__u8 match_proto;
+	__u8 pad;
+	__u16 dport;
+	__u16 match_dport;
+};
+
+/* What decided a traced packet (fw_trace_event.by). */
+enum fw_trace_by {
+	FW_TRACE_BY_NONE = 0,
+	FW_TRACE_BY_ND,          /* IPv6 neighbour discovery: always passes */
+	FW_TRACE_BY_CONNTRACK,   /* established / related / invalid */
+	FW_TRACE_BY_RULE,        /* the rule at `position` */
+	FW_TRACE_BY_POLICY,      /* no rule matched */
+	FW_TRACE_BY_FRAGMENT,    /* a later fragment: its first's verdict or the policy */
+	FW_TRACE_BY_NAT_FAIL,    /* accepted, but NAT could not be done: dropped */
+};
+
+/* The fast path (fw_trace_event.fast): taken, or why not. */
+enum fw_trace_fast {
+	FW_TRACE_FAST_NA = 0,      /* not offered: not an accepted forwarded packet */
+	FW_TRACE_FAST_TAKEN,       /* bpf_redirect from XDP */
+	FW_TRACE_FAST_OFF,         /* the ruleset has no "fastpath": true */
+	FW_TRACE_FAST_FIRST_NAT,   /* first packet of a translated connection */
+	FW_TRACE_FAST_SHAPE,       /* no plain Ethernet, a fragment, or a short L4 header */
+	FW_TRACE_FAST_TTL,         /* TTL / hop limit <= 1 */
+	FW_TRACE_FAST_IPSEC,       /* IKE, NAT-T, ESP or AH */
+	FW_TRACE_FAST_MULTI,       /* broadcast or multicast */
+	FW_TRACE_FAST_FIB,         /* the FIB gave no complete route (fib_rc says why) */
+	FW_TRACE_FAST_OUT_DEV,     /* the egress device cannot transmit XDP frames */
+	FW_TRACE_FAST_CSUM,        /* a checksum that may be unfinished did not verify */
+	FW_TRACE_FAST_NAT,         /* the source rewrite failed */
+	FW_TRACE_FAST_TUN,         /* a TUN (L3) device: no redirect */
+};
+
+/* One traced packet (ringbuf fw_trace_rb). */
+struct fw_trace_event {
+	__u64 ktime_ns;
+	struct fw_tuple orig;     /* as it arrived (the connection table's key) */
+	struct fw_tuple ct_other; /* its connection's other tuple, when ct_found */
+	__u32 in_ifindex;
+	__u32 out_ifindex;        /* forward chain: the FIB's answer */
+	__u32 position;           /* by RULE: the rule, from 1 */
+	__u32 len;                /* layer-3 length */
+	__u32 xdp_action;         /* what XDP returned */
+	__u8 chain;               /* FW_CHAIN_*; FW_TRACE_NO_CHAIN before chain selection */
+	__u8 ct;                  /* enum fw_ct_result */
+	__u8 by;                  /* enum fw_trace_by */
+	__u8 verdict;             /* enum fw_verdict */
+	__u8 fast;                /* enum fw_trace_fast */
+	__u8 fib_rc;              /* FAST_FIB: BPF_FIB_LKUP_RET_* */
+	__u8 ct_found;            /* after the decision, the connection exists */
+	__u8 ct_nat;              /* FW_CT_NAT_* of that connection */
+	__u8 ct_dir;              /* enum fw_ct_dir of the entry the key found */
+	__u8 pad[3];
+};
+#define FW_TRACE_NO_CHAIN 0xff
+
 #ifdef __cplusplus
 static_assert(sizeof(struct fw_active) == 8, "fw_active");
 static_assert(sizeof(struct fw_gen_cfg) == 64, "fw_gen_cfg");
@@ -347,6 +420,8 @@ static_assert(sizeof(struct fw_tuple) == 40, "fw_tuple");
 static_assert(sizeof(struct fw_log_event) == 64, "fw_log_event");
 static_assert(sizeof(struct fw_ct_tcp_dir) == 12, "fw_ct_tcp_dir");
 static_assert(sizeof(struct fw_ct_entry) == 80, "fw_ct_entry");
+static_assert(sizeof(struct fw_trace_cfg) == 88, "fw_trace_cfg");
+static_assert(sizeof(struct fw_trace_event) == 120, "fw_trace_event");
 static_assert(sizeof(struct fw_nat_rule) == 24 + 8 * FW_NAT_MAX_EXEMPT, "fw_nat_rule");
 static_assert(sizeof(struct fw_pf_rule) == 24, "fw_pf_rule");
 #endif

@@ -1,6 +1,7 @@
 // log: the events of rules with "log": true, drained from the datapath's
 // ring buffer (fw_log_rb). Reading consumes: an event is printed once, by
-// one reader, so readers of one pin dir exclude each other (see ReaderLock).
+// one reader. Several readers may run at once: they take turns draining
+// (ConsumeLock), and each event goes to exactly one of them.
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -9,9 +10,10 @@
 #include <iostream>
 #include <memory>
 #include <net/if.h>
-#include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <thread>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "log_sink.h"
 
 namespace fw::cli {
 
@@ -49,45 +52,56 @@ int64_t wall_offset_ns()
 	return (int64_t)r - (int64_t)(m1 / 2 + m2 / 2);
 }
 
-// One reader per pin dir: an abstract unix socket named after the pin
-// dir's device and inode. It needs no file (a bpffs holds only pins, and
-// opening a pinned ring buffer fails with EIO, so it cannot be flock'ed),
-// vanishes with the process, and is per network namespace, as an fwctl
-// instance is.
-class ReaderLock {
+// The ring buffer has one consumer position, shared by everyone who maps
+// it; two readers draining at the same time would both read records and
+// write that position back out of order (duplicates, or a record read
+// after the producer reused its space). So each drain holds an flock on a
+// root-only file named after the pin dir (/run/fwctl): readers take turns
+// batch by batch, none can hold the others off for longer than a batch, and
+// an unprivileged user can neither create nor take the lock (the
+// single-reader lock this replaces was an abstract socket anyone could
+// bind).
+class ConsumeLock {
 public:
-	explicit ReaderLock(const std::string &pin_dir)
-	{
-		struct stat st {};
-		if (stat(pin_dir.c_str(), &st) != 0)
-			return;
-		fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd_ < 0)
-			return;
-		addr_.sun_family = AF_UNIX;
-		len_ = snprintf(addr_.sun_path + 1, sizeof(addr_.sun_path) - 1, "fwctl-log.%llx.%llx",
-				(unsigned long long)st.st_dev, (unsigned long long)st.st_ino) +
-		       1 + offsetof(struct sockaddr_un, sun_path);
-	}
-	~ReaderLock()
+	explicit ConsumeLock(std::string pin_dir) : pin_dir_(std::move(pin_dir)) {}
+	~ConsumeLock()
 	{
 		if (fd_ >= 0)
 			close(fd_);
 	}
-	ReaderLock(const ReaderLock &) = delete;
-	ReaderLock &operator=(const ReaderLock &) = delete;
-	// True when taken (or when there is nothing to lock against).
-	bool try_take()
+	ConsumeLock(const ConsumeLock &) = delete;
+	ConsumeLock &operator=(const ConsumeLock &) = delete;
+	// Without /run (a test's private mount namespace, say) there is no
+	// lock: a single reader is still right.
+	void lock()
 	{
 		if (fd_ < 0)
-			return true;
-		return bind(fd_, (struct sockaddr *)&addr_, (socklen_t)len_) == 0 || errno != EADDRINUSE;
+			open_file();
+		while (fd_ >= 0 && flock(fd_, LOCK_EX) != 0 && errno == EINTR && !g_stop) {
+		}
+	}
+	void unlock()
+	{
+		if (fd_ >= 0)
+			flock(fd_, LOCK_UN);
 	}
 
 private:
+	std::string pin_dir_;
 	int fd_ = -1;
-	struct sockaddr_un addr_ {};
-	size_t len_ = 0;
+
+	// Opened at first use: `log --follow` may start before the pin dir exists.
+	void open_file()
+	{
+		struct stat st {};
+		if (stat(pin_dir_.c_str(), &st) != 0)
+			return;
+		mkdir("/run/fwctl", 0700);
+		char path[128];
+		snprintf(path, sizeof path, "/run/fwctl/log.%llx.%llx.lock", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+		fd_ = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
 };
 
 std::string ifname_of(uint32_t ifindex)
@@ -112,7 +126,8 @@ const char *verdict_name(uint8_t v)
 
 class LogReader {
 public:
-	LogReader(std::string pin_dir, bool as_json) : pin_dir_(std::move(pin_dir)), json_(as_json) {}
+	enum class Sink { text, json, journal };
+	LogReader(std::string pin_dir, Sink sink) : pin_dir_(std::move(pin_dir)), sink_(sink), lock_(pin_dir_) {}
 	~LogReader() { close_ring(); }
 
 	// Opens the pinned ring buffer; false when nothing is applied here.
@@ -144,12 +159,29 @@ public:
 	}
 
 	// Prints every event waiting; returns how many, or -errno.
-	int drain() { return begin_batch(), ring_buffer__consume(rb_); }
-	int poll(int ms) { return begin_batch(), ring_buffer__poll(rb_, ms); }
+	int drain()
+	{
+		begin_batch();
+		lock_.lock();
+		int n = ring_buffer__consume(rb_);
+		lock_.unlock();
+		return n;
+	}
+	// Waits up to ms for events, then drains; returns how many, or -errno.
+	int poll(int ms)
+	{
+		struct epoll_event ev {};
+		int n = epoll_wait(ring_buffer__epoll_fd(rb_), &ev, 1, ms);
+		if (n < 0)
+			return -errno;
+		return n == 0 ? 0 : drain();
+	}
 
 private:
 	std::string pin_dir_;
-	bool json_;
+	Sink sink_;
+	ConsumeLock lock_;
+	bool journal_failed_ = false;
 	std::unique_ptr<Runtime> rt_;
 	struct ring_buffer *rb_ = nullptr;
 	uint32_t map_id_ = 0;
@@ -208,47 +240,33 @@ private:
 
 	void print(const fw_log_event &e)
 	{
-		std::string time = iso_time_utc((uint64_t)((int64_t)e.ktime_ns + offset_ns_));
-		std::string chain = e.chain == FW_CHAIN_INPUT ? "input" : "forward";
-		std::string cmt = comment(e.chain, e.position);
-		bool ports = proto_has_ports(e.proto);
-		std::string proto = proto_name(e.proto);
-		if (json_) {
-			json j = {{"time", time},
-				  {"chain", chain},
-				  {"position", e.position},
-				  {"comment", cmt},
-				  {"in", ifname_of(e.in_ifindex)}};
-			if (e.out_ifindex)
-				j["out"] = ifname_of(e.out_ifindex);
-			j["src"] = addr_text(e.family, e.saddr);
-			j["dst"] = addr_text(e.family, e.daddr);
-			if (proto == std::to_string(e.proto))
-				j["proto"] = e.proto;
-			else
-				j["proto"] = proto;
-			if (ports) {
-				j["sport"] = e.sport;
-				j["dport"] = e.dport;
-			}
-			j["verdict"] = verdict_name(e.verdict);
-			j["len"] = e.len;
-			std::cout << j.dump() << std::endl; // one object a line, flushed
-			return;
+		LogRecord r;
+		r.time = iso_time_utc((uint64_t)((int64_t)e.ktime_ns + offset_ns_));
+		r.chain = e.chain == FW_CHAIN_INPUT ? "input" : "forward";
+		r.position = e.position;
+		r.comment = comment(e.chain, e.position);
+		r.verdict = verdict_name(e.verdict);
+		r.in = ifname_of(e.in_ifindex);
+		r.out = e.out_ifindex ? ifname_of(e.out_ifindex) : "";
+		r.src = addr_text(e.family, e.saddr);
+		r.dst = addr_text(e.family, e.daddr);
+		r.proto = proto_name(e.proto);
+		r.proto_is_number = r.proto == std::to_string(e.proto);
+		r.has_ports = proto_has_ports(e.proto);
+		r.sport = r.has_ports ? e.sport : 0;
+		r.dport = r.has_ports ? e.dport : 0;
+		r.len = e.len;
+		if (sink_ == Sink::journal && !journal_failed_) {
+			int rc = log_journal_send(r, pin_dir_);
+			if (rc >= 0)
+				return;
+			// No journald (a container, a chroot): say so once, keep the
+			// events on stdout rather than lose them.
+			journal_failed_ = true;
+			std::cerr << "fwctl: cannot write to the journal (" << strerror(-rc)
+				  << "); writing events to stdout\n";
 		}
-		// One line, key=value, fit for the journal.
-		std::string line = time + " " + chain + " " + std::to_string(e.position);
-		if (!cmt.empty())
-			line += " \"" + cmt + "\"";
-		line += std::string(" ") + verdict_name(e.verdict) + " in=" + ifname_of(e.in_ifindex);
-		if (e.out_ifindex)
-			line += " out=" + ifname_of(e.out_ifindex);
-		line += " src=" + addr_text(e.family, e.saddr) + " dst=" + addr_text(e.family, e.daddr) +
-			" proto=" + proto;
-		if (ports)
-			line += " sport=" + std::to_string(e.sport) + " dport=" + std::to_string(e.dport);
-		line += " len=" + std::to_string(e.len);
-		std::cout << line << std::endl;
+		std::cout << (sink_ == Sink::json ? log_json_line(r) : log_text_line(r)) << std::endl;
 	}
 };
 
@@ -266,24 +284,18 @@ void install_stop_handlers()
 
 void register_log_commands(CLI::App &app, Context &ctx)
 {
-	static bool follow = false, as_json = false;
+	static bool follow = false, as_json = false, journal = false;
 
 	auto *log = app.add_subcommand("log", "print (and consume) log events of rules with \"log\": true");
 	log->add_flag("-f,--follow", follow, "keep printing events until stopped");
-	log->add_flag("--json", as_json, "one JSON object per line");
+	auto *j = log->add_flag("--json", as_json, "one JSON object per line");
+	log->add_flag("--journal", journal, "write each event to the systemd journal with FWCTL_* fields")
+		->excludes(j);
 	log->callback([&ctx] {
 		install_stop_handlers();
-		ReaderLock lock(ctx.pin_dir);
-		// A reader that just stopped may take a moment to go; then it is
-		// somebody else's stream.
-		for (int i = 0; !lock.try_take(); i++) {
-			if (i == 20 || g_stop)
-				throw SystemError("another `fwctl log` is reading the events of " + ctx.pin_dir +
-						  " (reading consumes them; with fwctl-log.service running, "
-						  "see `journalctl -u fwctl-log`)");
-			std::this_thread::sleep_for(std::chrono::milliseconds(100));
-		}
-		LogReader r(ctx.pin_dir, as_json);
+		LogReader r(ctx.pin_dir, journal   ? LogReader::Sink::journal
+					 : as_json ? LogReader::Sink::json
+						   : LogReader::Sink::text);
 		if (!follow) {
 			if (!r.open_ring())
 				throw SystemError("nothing is applied at " + ctx.pin_dir + " (run `fwctl apply FILE`)");

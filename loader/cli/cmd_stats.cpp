@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "confirm.h"
+#include "stats_export.h"
 
 namespace fw::cli {
 
@@ -31,6 +32,8 @@ json counter_json(const CounterValue &c)
 {
 	return {{"packets", c.packets}, {"bytes", c.bytes}};
 }
+
+} // namespace
 
 json stats_json(const Runtime &rt, const AppliedState &st)
 {
@@ -94,6 +97,8 @@ json stats_json(const Runtime &rt, const AppliedState &st)
 	return out;
 }
 
+namespace {
+
 void print_stats_text(const json &s)
 {
 	for (const char *chain : {"input", "forward"}) {
@@ -134,16 +139,30 @@ void print_stats_text(const json &s)
 
 void register_stats_commands(CLI::App &app, Context &ctx)
 {
-	static bool as_json = false;
+	static bool as_json = false, prometheus = false, reset = false;
 
 	auto *stats = app.add_subcommand("stats", "per-rule, policy, state, NAT and log counters");
-	stats->add_flag("--json", as_json, "one JSON document");
+	auto *j = stats->add_flag("--json", as_json, "one JSON document");
+	auto *p = stats->add_flag("--prometheus", prometheus, "the Prometheus text exposition format");
+	stats->add_flag("--reset", reset, "zero every counter (one atomic switch for the rules'; docs/ops.md)")
+		->excludes(j)
+		->excludes(p);
+	j->excludes(p);
 	stats->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false);
+		rt.prepare(false); // holds the apply lock: a reset cannot interleave with an apply
 		auto st = rt.applied();
 		if (!st)
 			throw SystemError("nothing is applied at " + ctx.pin_dir + " (run `fwctl apply FILE`)");
+		if (reset) {
+			reset_counters(rt, *st);
+			std::cout << "counters reset\n";
+			return;
+		}
+		if (prometheus) {
+			std::cout << prometheus_text(rt, *st);
+			return;
+		}
 		json s = stats_json(rt, *st);
 		if (as_json)
 			std::cout << s.dump(2) << "\n";

@@ -30,5 +30,8 @@ void register_conntrack_commands(CLI::App &app, Context &ctx); // conntrack [flu
 void register_log_commands(CLI::App &app, Context &ctx);     // log
 void register_watch_command(CLI::App &app, Context &ctx);    // watch
 void register_weos_commands(CLI::App &app, Context &ctx);    // import weos, export weos
+void register_trace_command(CLI::App &app, Context &ctx);    // trace
+// Last: it walks the commands registered before it.
+void register_completion_command(CLI::App &app);             // completion bash (hidden)
 
 } // namespace fw::cli

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fw_version.h"
 
 namespace {
 
@@ -45,6 +46,9 @@ int main(int argc, char **argv)
 	app.fallthrough();
 	app.option_defaults()->always_capture_default();
 	app.add_option("--pin-dir", ctx.pin_dir, "bpffs directory for maps and links (env FWCTL_PIN_DIR)");
+	// Both baked in at build time (cmake/version.cmake).
+	app.set_version_flag("--version", std::string("fwctl ") + FWCTL_VERSION + " (commit " + FWCTL_COMMIT + ")",
+			     "print the version and the source commit, then exit");
 
 	cli::register_ruleset_commands(app, ctx);
 	cli::register_stats_commands(app, ctx);
@@ -53,12 +57,16 @@ int main(int argc, char **argv)
 	cli::register_log_commands(app, ctx);
 	cli::register_watch_command(app, ctx);
 	cli::register_weos_commands(app, ctx);
+	cli::register_trace_command(app, ctx);
+	cli::register_completion_command(app);
 
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
 		return app.exit(e);
 	} catch (const CLI::CallForAllHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForVersion &e) {
 		return app.exit(e);
 	} catch (const CLI::ParseError &e) {
 		app.exit(e);
