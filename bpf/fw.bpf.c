@@ -22,6 +22,8 @@
 #include "lib/reject.h"
 #include "lib/nat.h"
 #include "lib/fastpath.h"
+#include "lib/stack.h"
+#include "lib/xfrm_in.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -85,11 +87,13 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	struct fw_ct_entry *hit;
 	struct fw_tuple orig_key __attribute__((aligned(8)));
 	__u8 gen, chain, verdict;
-	int rc, dnat = 0;
+	int rc, dnat = 0, ct;
 
 	act = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!act || !act->valid)
 		return XDP_PASS; /* nothing applied yet: no firewall */
+	if (!l3) /* a bond's slave, a VLAN's tagged frame: lib/stack.h */
+		in_ifindex = fw_stack_owner(data, data_end, in_ifindex);
 	gen = act->gen & 1;
 	cfg = bpf_map_lookup_elem(&fw_gen_cfg, &(__u32){ gen });
 	if (!cfg)
@@ -110,7 +114,10 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		return XDP_PASS;
 	}
 
-	switch (fw_ct_ingress(data, data_end, &p, in_ifindex, &hit)) {
+	ct = fw_ct_ingress(data, data_end, &p, in_ifindex, &hit);
+	if (ct == FW_CT_ESTABLISHED && fw_stack_ct_stale(hit))
+		ct = FW_CT_NEW; /* judged at another layer: lib/stack.h */
+	switch (ct) {
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
 		if (hit && fw_nat_dnat_apply(data, data_end, &p, hit))
@@ -250,6 +257,19 @@ SEC("tc")
 int fw_tc_egress_l3(struct __sk_buff *skb)
 {
 	return fw_egress(skb, 1);
+}
+
+/* TC ingress: what kernel IPsec decrypted (lib/xfrm_in.h). */
+SEC("tc")
+int fw_tc_ingress_xfrm(struct __sk_buff *skb)
+{
+	return fw_xfrm_ingress(skb, 0);
+}
+
+SEC("tc")
+int fw_tc_ingress_xfrm_l3(struct __sk_buff *skb)
+{
+	return fw_xfrm_ingress(skb, 1);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -40,6 +40,7 @@
 #include "classifier.h"
 #include "trace.h"
 #include "fw.skel.h"
+#include "stack.h"
 
 namespace fw {
 
@@ -796,6 +797,8 @@ bool Runtime::attach_if_covered(const std::string &ifname)
 	uint32_t ifindex = if_nametoindex(ifname.c_str());
 	if (!ifindex)
 		return false;
+	if (attach_stacked_if_covered(ifname, st->ruleset))
+		return true; // judged by its bridge, bond or VLAN parent
 	attach(ifindex, ifname);
 	return true;
 }
@@ -966,6 +969,9 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 			throw InputError("interface \"" + n + "\" does not exist in this network namespace");
 		targets.emplace_back(n, idx);
 	}
+	// Stacked devices: who judges for whom (loader/stack.h).
+	auto links = stack_read_links();
+	StackPlan plan = stack_plan(links, targets);
 	CompiledTables t;
 	try {
 		t = classifier_compile(rs, [](const std::string &n) { return (uint32_t)if_nametoindex(n.c_str()); });
@@ -1155,12 +1161,14 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	// generation from its next packet on. Then attach to interfaces not
 	// covered yet, so they never run without a complete ruleset. If that
 	// fails, switch back: the previous ruleset keeps running.
+	stack_write_maps(fd("fw_stack_if"), fd("fw_stack"), links, targets);
 	struct fw_active next {gen, 1};
 	map_update(fd("fw_active"), &zero, &next, "fw_active");
 	try {
 		fault_point("flip");
-		for (auto &[name, idx] : targets)
+		for (auto &[name, idx] : plan.attach)
 			attach(idx, name);
+		attach_xfrm_ingress(plan);
 		fault_point("attach");
 	} catch (...) {
 		if (fresh_load)
@@ -1183,18 +1191,16 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 			if (flags[i])
 				__atomic_store_n(&flags[i], 0ull, __ATOMIC_RELAXED);
 		if (rs.fastpath)
-			for (auto &[name, idx] : targets)
+			for (auto &[name, idx] : plan.attach)
 				if (idx < FW_FAST_IF_MAX)
 					__atomic_store_n(&flags[idx], (uint64_t)fast_if_flags(name, idx),
 							 __ATOMIC_RELEASE);
 	}
 
 	// 5. Interfaces that left the selection.
-	std::set<uint32_t> wanted;
-	for (auto &[_, idx] : targets)
-		wanted.insert(idx);
+	std::set<std::string> wanted = stack_wanted_pins(plan);
 	for (auto &a : attachments())
-		if (!a.live || !wanted.count(a.ifindex)) {
+		if (!a.live || !wanted.count(a.pin)) {
 			detach_pin(a.pin.substr(pin_dir_.size() + 1));
 			unlink(a.pin.c_str());
 		}
@@ -1227,7 +1233,9 @@ std::vector<Attachment> Runtime::attachments() const
 	for (auto &n : names) {
 		Attachment a;
 		a.pin = pin_path(n);
-		a.hook = n.rfind("link_xdp_", 0) == 0 ? "xdp" : "tc-egress";
+		a.hook = n.rfind("link_xdp_", 0) == 0	? "xdp"
+			 : n.rfind("link_tci_", 0) == 0 ? "tc-ingress"
+							: "tc-egress";
 		int f = bpf_obj_get(a.pin.c_str());
 		if (f >= 0) {
 			struct bpf_link_info info {};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,7 @@ struct AppliedState {
 struct Attachment {
 	std::string ifname; // "" when the interface is gone
 	uint32_t ifindex = 0;
-	std::string hook;   // "xdp" or "tc-egress"
+	std::string hook;   // "xdp", "tc-egress" or "tc-ingress" (lib/xfrm_in.h)
 	std::string mode;   // xdp: "native" or "generic"; tc: "tcx"
 	std::string pin;
 	std::string program; // e.g. "fw_xdp" or, on L3 devices (TUN), "fw_xdp_l3"
@@ -54,6 +55,8 @@ struct MapMemory {
 struct CounterValue {
 	uint64_t packets = 0, bytes = 0;
 };
+
+struct StackPlan; // stack.h
 
 class Runtime {
 public:
@@ -117,6 +120,11 @@ private:
 	void load_fresh(uint32_t ct_connections);
 	void remove_all_pins();
 	void attach(uint32_t ifindex, const std::string &ifname);
+	// Stacked devices and kernel IPsec (loader/stack_attach.cpp).
+	void attach_xfrm_ingress(const StackPlan &plan);
+	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
+	std::set<std::string> stack_wanted_pins(const StackPlan &plan) const;
+	bool attach_stacked_if_covered(const std::string &ifname, const nlohmann::json &ruleset);
 	void detach_pin(const std::string &pin);
 	std::vector<std::string> selected_interfaces(const Ruleset &rs) const;
 	void write_meta(uint32_t gen, AppliedState &st);

@@ -1,0 +1,113 @@
+// Runtime's part of stacked devices and kernel IPsec (docs/stacked.md):
+// the TC ingress program for decrypted traffic, which pins a selection
+// wants, and the watcher's view of a new interface in a stack.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <cstring>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "stack.h"
+
+namespace fw {
+
+namespace {
+
+bool xdp_native(uint32_t ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	return bpf_xdp_query((int)ifindex, 0, &q) == 0 && q.attach_mode == XDP_ATTACHED_DRV;
+}
+
+bool l3_device(const std::string &ifname)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr {};
+	strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+	bool l3 = s >= 0 && ioctl(s, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER;
+	if (s >= 0)
+		close(s);
+	return l3;
+}
+
+std::string link_pin(const std::string &dir, const char *hook, uint32_t ifindex)
+{
+	return dir + "/link_" + hook + "_" + std::to_string(ifindex);
+}
+
+} // namespace
+
+// Decrypted tunnel traffic re-enters the receive path of the device the ESP
+// came in on (or of the VLAN device it was addressed to), past native XDP.
+// Where generic XDP runs it judges that traffic itself; a second program
+// there would judge it twice.
+void Runtime::attach_xfrm_ingress(const StackPlan &plan)
+{
+	for (auto &[name, idx] : plan.attach)
+		if (xdp_native(idx))
+			attach_tc_ingress(idx, name);
+	for (auto &[name, idx] : plan.xfrm_only)
+		attach_tc_ingress(idx, name);
+}
+
+void Runtime::attach_tc_ingress(uint32_t ifindex, const std::string &ifname)
+{
+	std::string pin = link_pin(pin_dir_, "tci", ifindex);
+	if (access(pin.c_str(), F_OK) == 0)
+		return;
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	int prog = fd(l3_device(ifname) ? "prog_fw_tc_ingress_xfrm_l3" : "prog_fw_tc_ingress_xfrm");
+	int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_INGRESS, &o);
+	if (link < 0)
+		throw SystemError(errno_message("cannot attach TC ingress (tcx) to " + ifname, errno));
+	int err = bpf_obj_pin(link, pin.c_str()) != 0 ? errno : 0;
+	close(link);
+	if (err)
+		throw SystemError(errno_message("cannot pin " + pin, err));
+}
+
+std::set<std::string> Runtime::stack_wanted_pins(const StackPlan &plan) const
+{
+	std::set<std::string> pins;
+	for (auto &[_, idx] : plan.attach) {
+		pins.insert(link_pin(pin_dir_, "xdp", idx));
+		pins.insert(link_pin(pin_dir_, "tc", idx));
+		pins.insert(link_pin(pin_dir_, "tci", idx));
+	}
+	for (auto &[_, idx] : plan.xfrm_only)
+		pins.insert(link_pin(pin_dir_, "tci", idx));
+	return pins;
+}
+
+// The watcher found `ifname` new: when its bridge, bond or VLAN parent is
+// selected too, it gets no XDP of its own; the maps learn it (a VLAN's
+// tagged frames are its from the parent's next packet), and a VLAN gets the
+// TC ingress program for what kernel IPsec decrypts on it.
+bool Runtime::attach_stacked_if_covered(const std::string &ifname, const nlohmann::json &ruleset)
+{
+	auto links = stack_read_links();
+	std::vector<Target> selected;
+	std::vector<std::string> names;
+	if (ruleset.contains("interfaces"))
+		names = ruleset["interfaces"].get<std::vector<std::string>>();
+	else
+		names = netns_interfaces();
+	for (auto &n : names)
+		if (uint32_t idx = if_nametoindex(n.c_str()))
+			selected.emplace_back(n, idx);
+	stack_write_maps(fd("fw_stack_if"), fd("fw_stack"), links, selected);
+	if (stack_covered_reason(links, selected, ifname).empty())
+		return false;
+	for (auto &[idx, l] : links)
+		if (l.name == ifname && l.kind == "vlan")
+			attach_tc_ingress(idx, ifname);
+	return true;
+}
+
+} // namespace fw
