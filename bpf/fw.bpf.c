@@ -241,6 +241,7 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	if (rc != FW_PARSE_OK)
 		return TC_ACT_OK; /* egress is not filtered: no output chain */
 	fw_ct_egress(&p, skb->ifindex, &hit);
+	fw_xfrm_egress_clear(&p, hit); /* it leaves in the clear: lib/xfrm_fast.h */
 	/* A packet we cannot translate would leave with its inside source. */
 	if (hit && fw_nat_snat_apply_skb(skb, &p, hit))
 		return TC_ACT_SHOT;

@@ -980,9 +980,6 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	}
 	fault_point("compile");
 	phase("compile");
-	if (rs.fastpath && xfrm_policies_present())
-		throw InputError("\"fastpath\": true cannot be used while kernel IPsec (XFRM) policies exist: "
-				 "redirected packets would skip them. Remove \"fastpath\" or the policies");
 
 	bool fresh_load = !loaded();
 	std::optional<AppliedState> old;
@@ -1169,6 +1166,9 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 		for (auto &[name, idx] : plan.attach)
 			attach(idx, name);
 		attach_xfrm_ingress(plan);
+		attach_xfrm_output();
+		if (xfrm_policies_present())
+			xfrm_epoch_bump(); // the fast path's guard on (lib/xfrm_fast.h)
 		fault_point("attach");
 	} catch (...) {
 		if (fresh_load)
@@ -1231,6 +1231,8 @@ std::vector<Attachment> Runtime::attachments() const
 	closedir(d);
 	std::sort(names.begin(), names.end());
 	for (auto &n : names) {
+		if (n.rfind("link_fentry_", 0) == 0)
+			continue; // not an interface's (stack_attach.cpp)
 		Attachment a;
 		a.pin = pin_path(n);
 		a.hook = n.rfind("link_xdp_", 0) == 0	? "xdp"

@@ -123,6 +123,9 @@ private:
 	// Stacked devices and kernel IPsec (loader/stack_attach.cpp).
 	void attach_xfrm_ingress(const StackPlan &plan);
 	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
+	void attach_xfrm_output();
+	bool xfrm_hooks_attached() const;
+	void xfrm_epoch_bump();
 	std::set<std::string> stack_wanted_pins(const StackPlan &plan) const;
 	bool attach_stacked_if_covered(const std::string &ifname, const nlohmann::json &ruleset);
 	void detach_pin(const std::string &pin);

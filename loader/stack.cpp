@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <cerrno>
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cstring>
 #include <linux/if_link.h>
 #include <linux/netlink.h>

@@ -2,7 +2,9 @@
 // the TC ingress program for decrypted traffic, which pins a selection
 // wants, and the watcher's view of a new interface in a stack.
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <net/if_arp.h>
@@ -14,6 +16,7 @@
 
 #include "runtime.h"
 #include "stack.h"
+#include "xfrm_out.skel.h"
 
 namespace fw {
 
@@ -70,6 +73,90 @@ void Runtime::attach_tc_ingress(uint32_t ifindex, const std::string &ifname)
 	close(link);
 	if (err)
 		throw SystemError(errno_message("cannot pin " + pin, err));
+}
+
+namespace {
+
+// The XFRM hooks' object uses the firewall's maps: each map with a pin is
+// reused; the others are not created.
+bool xfrm_hooks_load(struct xfrm_out_bpf *skel, const std::string &pin_dir)
+{
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, skel->obj)
+	{
+		int f = bpf_obj_get((pin_dir + "/" + bpf_map__name(m)).c_str());
+		if (f < 0) {
+			bpf_map__set_autocreate(m, false);
+			continue;
+		}
+		int err = bpf_map__reuse_fd(m, f);
+		close(f);
+		if (err)
+			return false;
+	}
+	return xfrm_out_bpf__load(skel) == 0;
+}
+
+} // namespace
+
+// Kernel IPsec hooks (bpf/xfrm_out.bpf.c): connections this host opens into
+// a tunnel, and the policy epoch of the fast path. Best effort: a kernel
+// that refuses tracing programs keeps the firewall, with a warning.
+void Runtime::attach_xfrm_output()
+{
+	const char *names[] = {"link_fentry_xfrm_output", "link_fentry_xfrm_policy"};
+	std::string pins[2] = {pin_dir_ + "/" + names[0], pin_dir_ + "/" + names[1]};
+	if (access(pins[0].c_str(), F_OK) == 0)
+		return;
+	libbpf_print_fn_t old = libbpf_set_print(nullptr); // its failure is reported below
+	struct xfrm_out_bpf *skel = xfrm_out_bpf__open();
+	bool ok = skel && xfrm_hooks_load(skel, pin_dir_);
+	libbpf_set_print(old);
+	int err = ok ? 0 : (errno ? errno : EINVAL);
+	struct bpf_program *progs[2] = {};
+	if (ok) {
+		progs[0] = skel->progs.fw_xfrm_output;
+		progs[1] = skel->progs.fw_xfrm_policy_insert;
+	}
+	for (int i = 0; ok && i < 2; i++) {
+		int link = bpf_raw_tracepoint_open(nullptr, bpf_program__fd(progs[i]));
+		if (link < 0 || bpf_obj_pin(link, pins[i].c_str()) != 0) {
+			err = errno;
+			ok = false;
+		}
+		if (link >= 0)
+			close(link);
+	}
+	if (skel)
+		xfrm_out_bpf__destroy(skel);
+	if (!ok) {
+		unlink(pins[0].c_str());
+		unlink(pins[1].c_str());
+		fprintf(stderr, "fwctl: warning: %s\n",
+			errno_message("the kernel refused the IPsec hooks (fentry on xfrm_output, "
+				      "xfrm_policy_insert): connections this host opens through kernel IPsec are "
+				      "not tracked, and the fast path does not see XFRM policies added after "
+				      "apply (docs/stacked.md)",
+				      err)
+				.c_str());
+	}
+}
+
+// XFRM policies exist: the fast path takes a connection's direction only
+// once the stack sent it in the clear (bpf/lib/xfrm_fast.h).
+void Runtime::xfrm_epoch_bump()
+{
+	uint32_t zero = 0, epoch = 0;
+	int f = fd("fw_xfrm_epoch");
+	bpf_map_lookup_elem(f, &zero, &epoch);
+	epoch++;
+	if (bpf_map_update_elem(f, &zero, &epoch, BPF_ANY) != 0)
+		throw SystemError(errno_message("cannot write fw_xfrm_epoch", errno));
+}
+
+bool Runtime::xfrm_hooks_attached() const
+{
+	return access((pin_dir_ + "/link_fentry_xfrm_policy").c_str(), F_OK) == 0;
 }
 
 std::set<std::string> Runtime::stack_wanted_pins(const StackPlan &plan) const

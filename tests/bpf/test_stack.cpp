@@ -3,7 +3,7 @@
 // as its bond's, a connection recorded on a device that became a lower one
 // meeting the chains again; and the IPsec TC ingress program passing what
 // kernel IPsec did not decrypt. The harness kernel may have no 802.1Q or
-// bonding: a dummy device stands for the VLAN device and the map entries
+// bonding: a veth device stands for the VLAN device and the map entries
 // the loader would write from the kernel's view are written here.
 #include <doctest/doctest.h>
 #include <bpf/bpf.h>
@@ -36,13 +36,13 @@ Packet tagged(Packet p, uint16_t vid)
 	return p;
 }
 
-// The VLAN device's stand-in: a dummy named vlan10 with an address.
+// The VLAN device's stand-in: a veth named vlan10 with an address.
 void make_vlan10()
 {
 	static bool made = false;
 	if (made)
 		return;
-	REQUIRE(std::system("ip link add vlan10 type dummy >/dev/null 2>&1 && ip link set vlan10 up && "
+	REQUIRE(std::system("ip link add vlan10 type veth peer name vlan10p >/dev/null 2>&1 && ip link set vlan10 up && "
 			    "ip addr add 10.10.0.1/24 dev vlan10") == 0);
 	made = true;
 }
@@ -97,6 +97,7 @@ TEST_CASE("stack: a tagged frame on a parent with a VLAN entry is judged as the 
 TEST_CASE("stack: a bond slave's frames are judged as the bond's")
 {
 	Harness &h = Harness::get();
+	make_vlan10();
 	h.down();
 	h.apply(kRules);
 	// wan1 stands for a slave of "vlan2" (native XDP on a bond runs on its
@@ -117,6 +118,7 @@ TEST_CASE("stack: a bond slave's frames are judged as the bond's")
 TEST_CASE("stack: a connection recorded on a device that became a lower one is not trusted")
 {
 	Harness &h = Harness::get();
+	make_vlan10();
 	h.down();
 	h.apply(kRules);
 	// A connection accepted as arriving on vlan1 (rule 2)...
@@ -137,6 +139,7 @@ TEST_CASE("stack: a connection recorded on a device that became a lower one is n
 TEST_CASE("stack: the IPsec TC ingress program passes what IPsec did not decrypt, unjudged")
 {
 	Harness &h = Harness::get();
+	make_vlan10();
 	h.down();
 	h.apply(kRules);
 	int prog = bpf_obj_get((h.pin_dir + "/prog_fw_tc_ingress_xfrm").c_str());
