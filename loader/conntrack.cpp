@@ -1,11 +1,10 @@
 #include "conntrack.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <ctime>
 
-#include <bpf/bpf.h>
+#include "bpf_map.h"
 
 #include "ruleset.h"
 
@@ -20,55 +19,16 @@ uint32_t ct_now()
 
 namespace {
 
-std::vector<std::pair<fw_tuple, fw_ct_entry>> dump_one_by_one(int fd)
-{
-	std::vector<std::pair<fw_tuple, fw_ct_entry>> out;
-	fw_tuple cur{}, next{};
-	const fw_tuple *prev = nullptr;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		fw_ct_entry e{};
-		if (bpf_map_lookup_elem(fd, &next, &e) == 0)
-			out.emplace_back(next, e);
-		cur = next;
-		prev = &cur;
-	}
-	return out;
-}
-
 // Every entry, a few syscalls per 8192 (a table of a million connections
 // has two million entries: one lookup per entry took seconds).
 std::vector<std::pair<fw_tuple, fw_ct_entry>> dump(int fd)
 {
-	std::vector<std::pair<fw_tuple, fw_ct_entry>> out;
-	constexpr uint32_t kBatch = 8192;
-	std::vector<fw_tuple> keys(kBatch);
-	std::vector<fw_ct_entry> vals(kBatch);
-	uint64_t in_batch = 0, out_batch = 0;
-	bool first = true;
-	for (;;) {
-		uint32_t n = kBatch;
-		int rc = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(), vals.data(),
-					      &n, nullptr);
-		int err = rc ? errno : 0;
-		for (uint32_t i = 0; i < n; i++)
-			out.emplace_back(keys[i], vals[i]);
-		if (rc && err == ENOENT)
-			break; // the last batch
-		if (rc && err == ENOSPC) // a bucket holds more than a batch: walk
-			return dump_one_by_one(fd);
-		if (rc)
-			throw SystemError(errno_message("reading the connection table", err));
-		in_batch = out_batch;
-		first = false;
-	}
-	return out;
+	return map_entries<fw_tuple, fw_ct_entry>(fd, "the connection table", 8192);
 }
 
 std::string addr_text(const fw_tuple &t, bool src)
 {
-	char buf[INET6_ADDRSTRLEN];
-	inet_ntop(t.family == 4 ? AF_INET : AF_INET6, src ? t.saddr : t.daddr, buf, sizeof buf);
-	return buf;
+	return fw::addr_text(t.family == 4 ? 4 : 6, src ? t.saddr : t.daddr);
 }
 
 } // namespace
@@ -106,15 +66,8 @@ size_t conntrack_flush(const Runtime &rt)
 	std::vector<fw_tuple> keys;
 	for (auto &[k, _] : dump(fd))
 		keys.push_back(k);
-	for (size_t i = 0; i < keys.size(); i += 65536) {
-		uint32_t n = (uint32_t)std::min<size_t>(65536, keys.size() - i);
-		if (bpf_map_delete_batch(fd, &keys[i], &n, nullptr) == 0)
-			continue;
-		// An entry went away meanwhile (LRU eviction, expiry): one by one.
-		for (size_t j = i; j < i + std::min<size_t>(65536, keys.size() - i); j++)
-			if (bpf_map_delete_elem(fd, &keys[j]) != 0 && errno != ENOENT)
-				throw SystemError(errno_message("deleting a connection", errno));
-	}
+	// An entry may go away meanwhile (LRU eviction, expiry): not an error.
+	map_delete_all(fd, keys, "a connection");
 	return live;
 }
 

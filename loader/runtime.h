@@ -13,25 +13,15 @@
 
 #include "errors.h"
 #include "fw/abi.h"
+#include "bpf_map.h"
+#include "netdev.h"
 #include "ruleset.h"
+#include "state_store.h"
+#include "util.h"
 
 namespace fw {
 
-// What the last apply installed, kept (compressed) in the fw_meta map of
-// its generation, so it lives and dies with the pins.
-struct AppliedState {
-	nlohmann::json ruleset;      // canonical JSON (ruleset_to_json)
-	std::string hash;            // of the canonical JSON
-	std::string applied_at;      // ISO 8601 UTC
-	uint64_t applied_ns = 0;
-	// Counter slot of each rule / NAT rule / port forward, in file order.
-	std::vector<uint32_t> slots_input, slots_forward, slots_nat, slots_pf;
-	std::string elf_hash;        // the datapath build that wrote it
-	nlohmann::json extra;        // room for later features
-
-	nlohmann::json to_json() const;
-	static AppliedState from_json(const nlohmann::json &j);
-};
+struct CompiledTables;
 
 struct Attachment {
 	std::string ifname; // "" when the interface is gone
@@ -52,9 +42,8 @@ struct MapMemory {
 	uint64_t bytes = 0;
 };
 
-struct CounterValue {
-	uint64_t packets = 0, bytes = 0;
-};
+// The targets of an apply: each selected interface with its index.
+using ApplyTargets = std::vector<std::pair<std::string, uint32_t>>;
 
 struct StackPlan; // stack.h
 
@@ -124,29 +113,28 @@ private:
 	void attach_xfrm_ingress(const StackPlan &plan);
 	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
 	void attach_xfrm_output();
+	void detach_uppers_of(const StackPlan &plan);
 	bool xfrm_hooks_attached() const;
 	void xfrm_epoch_bump();
 	std::set<std::string> stack_wanted_pins(const StackPlan &plan) const;
 	bool attach_stacked_if_covered(const std::string &ifname, const nlohmann::json &ruleset);
 	void detach_pin(const std::string &pin);
-	std::vector<std::string> selected_interfaces(const Ruleset &rs) const;
-	void write_meta(uint32_t gen, AppliedState &st);
-	std::optional<AppliedState> read_meta(uint32_t gen) const;
+	// The steps of apply (apply.cpp).
+	std::optional<AppliedState> check_running(const Ruleset &rs) const;
+	void write_classifier(uint32_t gen, const CompiledTables &t);
+	void write_port_and_proto_classes(uint32_t gen, const CompiledTables &t);
+	void write_rules(uint32_t gen, const Ruleset &rs, const CompiledTables &t, const AppliedState &st,
+			 const std::vector<uint32_t> &fresh_slots);
+	void switch_and_attach(uint32_t gen, const fw_active &previous, bool fresh_load,
+			       const StackPlan &plan);
+	void write_fast_if(const Ruleset &rs, const ApplyTargets &targets);
+	void detach_others(const StackPlan &plan);
 };
 
-// Names of the interfaces of this network namespace (if_nameindex), but lo.
-std::vector<std::string> netns_interfaces();
-std::string iso_time_utc(uint64_t realtime_ns);
-uint64_t realtime_ns();
-std::string hash_hex(const std::string &text);
-// sha-less content hash: 64-bit FNV-1a, hex.
+// The hash of the BPF object this fwctl was built with.
+const std::string &datapath_elf_hash();
 
 // The hash `apply` records for a ruleset (of its canonical JSON).
 std::string ruleset_hash(const Ruleset &rs);
-
-// Test hook: FWCTL_TEST_FAULT=POINT makes apply throw a SystemError at that
-// point, FWCTL_TEST_FAULT=kill:POINT makes the process SIGKILL itself there
-// (docs/reliability.md lists the points). Unset: does nothing.
-void fault_point(const char *point);
 
 } // namespace fw

@@ -22,17 +22,6 @@ namespace fw {
 
 namespace {
 
-struct Fd {
-	int fd = -1;
-	explicit Fd(int f) : fd(f) {}
-	~Fd()
-	{
-		if (fd >= 0)
-			close(fd);
-	}
-	Fd(const Fd &) = delete;
-};
-
 void parse_linkinfo(const struct rtattr *info, StackLink &l)
 {
 	int len = (int)RTA_PAYLOAD(info);

@@ -132,13 +132,12 @@ void Runtime::attach_xfrm_output()
 	if (!ok) {
 		unlink(pins[0].c_str());
 		unlink(pins[1].c_str());
-		fprintf(stderr, "fwctl: warning: %s\n",
-			errno_message("the kernel refused the IPsec hooks (fentry on xfrm_output, "
-				      "xfrm_policy_insert): connections this host opens through kernel IPsec are "
-				      "not tracked, and the fast path does not see XFRM policies added after "
-				      "apply (docs/stacked.md)",
-				      err)
-				.c_str());
+		fprintf(stderr,
+			"fwctl: warning: the kernel refused the IPsec hooks (fentry on xfrm_output, "
+			"xfrm_policy_insert: %s): connections this host opens through kernel IPsec are not "
+			"tracked, and the fast path does not see XFRM policies added after apply "
+			"(docs/stacked.md)\n",
+			strerror(err));
 	}
 }
 
@@ -157,6 +156,27 @@ void Runtime::xfrm_epoch_bump()
 bool Runtime::xfrm_hooks_attached() const
 {
 	return access((pin_dir_ + "/link_fentry_xfrm_policy").c_str(), F_OK) == 0;
+}
+
+// A device of the plan whose bridge or bond still has our XDP from an
+// earlier selection: the kernel refuses XDP below an upper that has one, so
+// the upper's goes first (its frames are unjudged for that moment).
+void Runtime::detach_uppers_of(const StackPlan &plan)
+{
+	auto links = stack_read_links();
+	std::set<uint32_t> attach;
+	for (auto &[_, idx] : plan.attach)
+		attach.insert(idx);
+	for (auto &[_, idx] : plan.attach) {
+		auto it = links.find(idx);
+		if (it == links.end() || !it->second.master || attach.count(it->second.master))
+			continue;
+		std::string name = "link_xdp_" + std::to_string(it->second.master);
+		if (access(link_pin(pin_dir_, "xdp", it->second.master).c_str(), F_OK) == 0) {
+			detach_pin(name);
+			unlink(link_pin(pin_dir_, "xdp", it->second.master).c_str());
+		}
+	}
 }
 
 std::set<std::string> Runtime::stack_wanted_pins(const StackPlan &plan) const

@@ -755,11 +755,6 @@ std::string ports_str(const PortRange &p)
 	return p.lo == p.hi ? std::to_string(p.lo) : std::to_string(p.lo) + "-" + std::to_string(p.hi);
 }
 
-const char *action_word(Action a)
-{
-	return a == Action::accept ? "accept" : a == Action::drop ? "drop" : "reject";
-}
-
 } // namespace
 
 CheckResult weos_import(const std::string &text) { return Importer().run(text); }
@@ -778,8 +773,8 @@ std::string weos_export(const Ruleset &r)
 		o << "fastpath\n";
 	if (r.ct_max_connections)
 		o << "conntrack max-connections " << *r.ct_max_connections << '\n';
-	o << "input policy " << action_word(r.policy_input) << '\n';
-	o << "forward policy " << action_word(r.policy_forward) << '\n';
+	o << "input policy " << action_name(r.policy_input) << '\n';
+	o << "forward policy " << action_name(r.policy_forward) << '\n';
 	if (r.log_set || r.log != LogConfig{}) {
 		o << "log limit " << r.log.rate << '/' << r.log.unit;
 		if (r.log.burst != LogConfig{}.burst)
@@ -788,7 +783,7 @@ std::string weos_export(const Ruleset &r)
 	}
 	for (Chain c : {Chain::input, Chain::forward})
 		for (const Rule &x : r.rules(c)) {
-			o << (c == Chain::input ? "input " : "forward ") << action_word(x.action);
+			o << (c == Chain::input ? "input " : "forward ") << action_name(x.action);
 			if (x.in)
 				o << " in " << weos_word(*x.in);
 			if (x.out)

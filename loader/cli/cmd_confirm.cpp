@@ -13,8 +13,7 @@ void register_confirm_commands(CLI::App &app, Context &ctx)
 {
 	auto *confirm = app.add_subcommand("confirm", "keep the ruleset applied with --confirm");
 	confirm->callback([&ctx] {
-		if (geteuid() != 0)
-			throw SystemError("this command changes the kernel and needs root (run it with sudo)");
+		require_root();
 		Runtime rt(ctx.pin_dir);
 		rt.prepare(false);
 		auto st = rt.applied();

@@ -98,13 +98,6 @@ std::string ifname_of(uint32_t ifindex)
 	return "if" + std::to_string(ifindex); // gone since
 }
 
-std::string addr_text(int family, const uint8_t *a)
-{
-	char buf[INET6_ADDRSTRLEN] = {};
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, sizeof buf);
-	return buf;
-}
-
 const char *verdict_name(uint8_t v)
 {
 	switch (v) {

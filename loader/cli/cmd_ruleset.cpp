@@ -48,12 +48,6 @@ std::string applied_text(const AppliedState &st)
 	return ruleset_to_ordered_json(*c.ruleset).dump(2);
 }
 
-void require_root()
-{
-	if (geteuid() != 0)
-		throw SystemError("this command changes the kernel and needs root (run it with sudo)");
-}
-
 } // namespace
 
 void register_ruleset_commands(CLI::App &app, Context &ctx)

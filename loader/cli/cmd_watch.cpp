@@ -319,8 +319,7 @@ void register_watch_command(CLI::App &app, Context &ctx)
 		"watch", "keep running: attach to interfaces that appear later, tidy up after those that vanish");
 	watch->add_flag("--once", once, "catch up (attach to covered interfaces, remove stale pins) and exit");
 	watch->callback([&ctx] {
-		if (geteuid() != 0)
-			throw SystemError("this command changes the kernel and needs root (run it with sudo)");
+		require_root();
 		LinkMonitor mon; // subscribe before the catch-up scan: nothing slips between
 		Signals sig;
 		Watcher w(ctx.pin_dir);

@@ -1,0 +1,472 @@
+// The apply transaction: compile, write the inactive generation (classifier
+// tables, rules with counter slots, NAT, config, applied state), switch,
+// attach. Any throw before the switch leaves the running ruleset in place.
+#include "runtime.h"
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <cstring>
+#include <net/if.h>
+#include <set>
+#include <unordered_map>
+
+#include <bpf/bpf.h>
+
+#include "classifier.h"
+#include "stack.h"
+#include "fault.h"
+#include "trace.h"
+
+namespace fw {
+
+namespace {
+
+// What it takes to turn one generation of a classifier map into the new
+// tables: the keys it has that the new tables lack, and the entries that
+// are new or whose value changed. Entries already equal are left alone, so
+// re-applying a similar ruleset writes little.
+template <class K> struct GenerationDiff {
+	std::vector<K> stale;
+	std::vector<K> keys;
+	std::vector<uint32_t> vals;
+
+	GenerationDiff(int fd, uint32_t gen, std::vector<K> want_keys, std::vector<uint32_t> want_vals,
+		       const char *what)
+	{
+		std::unordered_map<K, std::pair<uint32_t, bool>, KeyBytesHash<K>, KeyBytesEq<K>> have;
+		for (auto &[k, v] : map_entries<K, uint32_t>(fd, what))
+			if (k.gen == gen)
+				have.emplace(k, std::make_pair(v, false));
+		if (have.empty()) {
+			keys = std::move(want_keys);
+			vals = std::move(want_vals);
+			return;
+		}
+		for (size_t i = 0; i < want_keys.size(); i++) {
+			auto it = have.find(want_keys[i]);
+			if (it != have.end()) {
+				it->second.second = true;
+				if (it->second.first == want_vals[i])
+					continue;
+			}
+			keys.push_back(want_keys[i]);
+			vals.push_back(want_vals[i]);
+		}
+		for (auto &[k, v] : have)
+			if (!v.second)
+				stale.push_back(k);
+	}
+};
+
+// Assigns counter slots: a rule identical to one of the running ruleset
+// (same chain, same JSON) keeps that rule's slot, so its counters survive;
+// others get a slot used by neither ruleset (the old one still counts
+// until the switch), zeroed before use.
+struct SlotAllocator {
+	std::unordered_map<std::string, std::vector<uint32_t>> reusable; // identity -> old slots, in order
+	std::unordered_map<std::string, size_t> reused;                  // identity -> how many taken
+	std::vector<bool> taken = std::vector<bool>(FW_MAX_COUNTER_SLOTS); // by the running ruleset
+	std::vector<uint32_t> fresh;                                     // allocated now, to zero
+	uint32_t next = 0;
+
+	void add_old(std::string identity, uint32_t slot)
+	{
+		if (slot < FW_MAX_COUNTER_SLOTS)
+			taken[slot] = true;
+		reusable[std::move(identity)].push_back(slot);
+	}
+	uint32_t take(const std::string &identity)
+	{
+		auto it = reusable.find(identity);
+		if (it != reusable.end()) {
+			size_t &used = reused[identity];
+			if (used < it->second.size())
+				return it->second[used++];
+		}
+		while (next < FW_MAX_COUNTER_SLOTS && taken[next])
+			next++;
+		if (next >= FW_MAX_COUNTER_SLOTS)
+			throw InputError("out of counter slots");
+		taken[next] = true;
+		fresh.push_back(next);
+		return next++;
+	}
+};
+
+std::string identity(const char *kind, const nlohmann::json &j)
+{
+	return std::string(kind) + ":" + j.dump();
+}
+
+fw_prefix4 prefix4(const Prefix &p)
+{
+	fw_prefix4 r{};
+	memcpy(&r.addr, p.addr.data(), 4);
+	r.mask = p.len ? htonl(~0u << (32 - p.len)) : 0;
+	return r;
+}
+
+// NAT rules of one generation (fw/abi.h). Interface addresses are resolved
+// now: an address change needs a re-apply.
+void write_nat(int nat_fd, uint32_t gen, const Ruleset &rs, const AppliedState &st)
+{
+	if (rs.nat.size() > FW_NAT_MAX)
+		throw InputError("at most " + std::to_string(FW_NAT_MAX) + " nat rules are supported");
+	for (size_t i = 0; i < rs.nat.size(); i++) {
+		const NatRule &n = rs.nat[i];
+		if (n.exempt.size() > FW_NAT_MAX_EXEMPT)
+			throw InputError("/nat/" + std::to_string(i) + "/exempt: at most " +
+					 std::to_string(FW_NAT_MAX_EXEMPT) + " prefixes are supported");
+		fw_nat_rule r{};
+		r.out_ifindex = if_nametoindex(n.out.c_str());
+		if (n.to)
+			memcpy(&r.to, n.to->addr.data(), 4);
+		else
+			r.to = primary_ipv4(n.out);
+		if (n.saddr)
+			r.saddr = prefix4(*n.saddr);
+		r.counter_slot = st.slots_nat.at(i);
+		r.n_exempt = (uint32_t)n.exempt.size();
+		for (size_t j = 0; j < n.exempt.size(); j++)
+			r.exempt[j] = prefix4(n.exempt[j]);
+		uint32_t k = gen * FW_NAT_MAX + (uint32_t)i;
+		map_update(nat_fd, &k, &r, "NAT rules");
+	}
+}
+
+// Port forwards of one generation (fw/abi.h).
+void write_port_forwards(int pf_fd, uint32_t gen, const Ruleset &rs, const AppliedState &st)
+{
+	if (rs.port_forward.size() > FW_PF_MAX)
+		throw InputError("at most " + std::to_string(FW_PF_MAX) + " port forwards are supported");
+	for (size_t i = 0; i < rs.port_forward.size(); i++) {
+		const PortForward &f = rs.port_forward[i];
+		fw_pf_rule r{};
+		r.in_ifindex = if_nametoindex(f.in.c_str());
+		if (f.daddr)
+			memcpy(&r.daddr, f.daddr->addr.data(), 4);
+		memcpy(&r.to_daddr, f.to_daddr.addr.data(), 4);
+		if (f.dport) {
+			r.dport_lo = f.dport->lo;
+			r.dport_hi = f.dport->hi;
+		}
+		r.to_dport = f.to_dport.value_or(0);
+		r.proto = f.proto;
+		r.counter_slot = st.slots_pf.at(i);
+		uint32_t k = gen * FW_PF_MAX + (uint32_t)i;
+		map_update(pf_fd, &k, &r, "port forwards");
+	}
+}
+
+// The interfaces the ruleset selects, with their indexes now.
+ApplyTargets resolve_targets(const Ruleset &rs)
+{
+	ApplyTargets targets;
+	for (auto &n : rs.interfaces ? *rs.interfaces : netns_interfaces()) {
+		uint32_t idx = if_nametoindex(n.c_str());
+		if (!idx)
+			throw InputError("interface \"" + n + "\" does not exist in this network namespace");
+		targets.emplace_back(n, idx);
+	}
+	return targets;
+}
+
+CompiledTables compile_for_kernel(const Ruleset &rs)
+{
+	try {
+		return classifier_compile(rs,
+					  [](const std::string &n) { return (uint32_t)if_nametoindex(n.c_str()); });
+	} catch (const CompileError &e) {
+		throw InputError(e.what());
+	}
+}
+
+// The applied state of a new ruleset, without its counter slots yet.
+AppliedState new_state(const Ruleset &rs, const nlohmann::json &extra)
+{
+	AppliedState st;
+	st.ruleset = ruleset_to_json(rs);
+	st.hash = hash_hex(st.ruleset.dump());
+	st.applied_ns = realtime_ns();
+	st.applied_at = iso_time_utc(st.applied_ns);
+	st.elf_hash = datapath_elf_hash();
+	st.extra = extra.is_object() ? extra : nlohmann::json::object();
+	return st;
+}
+
+// Gives every rule of `st` its counter slot (kept where the running ruleset
+// has the same rule); returns the slots newly taken, to zero.
+std::vector<uint32_t> assign_slots(const std::optional<AppliedState> &old, AppliedState &st)
+{
+	SlotAllocator slots;
+	if (old) {
+		auto add = [&](const char *kind, const char *key, const std::vector<uint32_t> &s) {
+			if (!old->ruleset.contains(key))
+				return;
+			const auto &arr = old->ruleset[key];
+			for (size_t i = 0; i < arr.size() && i < s.size(); i++)
+				slots.add_old(identity(kind, arr[i]), s[i]);
+		};
+		add("input", "input", old->slots_input);
+		add("forward", "forward", old->slots_forward);
+		add("nat", "nat", old->slots_nat);
+		add("pf", "port-forward", old->slots_pf);
+	}
+	// The canonical JSON holds each rule as rule_to_json() gives it.
+	auto take = [&](const char *kind, const char *key, std::vector<uint32_t> &out) {
+		if (st.ruleset.contains(key))
+			for (auto &j : st.ruleset[key])
+				out.push_back(slots.take(identity(kind, j)));
+	};
+	take("input", "input", st.slots_input);
+	take("forward", "forward", st.slots_forward);
+	take("nat", "nat", st.slots_nat);
+	take("pf", "port-forward", st.slots_pf);
+	return std::move(slots.fresh);
+}
+
+fw_gen_cfg gen_config(const Ruleset &rs, const CompiledTables &t)
+{
+	fw_gen_cfg cfg{};
+	cfg.policy[FW_CHAIN_INPUT] = rs.policy_input == Action::accept ? FW_VERDICT_ACCEPT : FW_VERDICT_DROP;
+	cfg.policy[FW_CHAIN_FORWARD] =
+		rs.policy_forward == Action::accept ? FW_VERDICT_ACCEPT : FW_VERDICT_DROP;
+	for (int c = 0; c < FW_CHAINS; c++) {
+		cfg.catchall[c] = t.catchall[c];
+		if (t.ab_constant[c]) {
+			cfg.flags |= FW_CFG_F_CONST_AB << c;
+			cfg.const_ab[c] = t.const_ab[c];
+		}
+		cfg.iface_default_class[c][0] = t.iface_default_class[c][0];
+		cfg.iface_default_class[c][1] = t.iface_default_class[c][1];
+	}
+	cfg.log_interval_ns = rs.log.interval_ns();
+	cfg.log_burst = rs.log.burst;
+	cfg.nat_count = (uint32_t)rs.nat.size();
+	cfg.pf_count = (uint32_t)rs.port_forward.size();
+	cfg.flags |= rs.fastpath ? FW_CFG_F_FASTPATH : 0;
+	return cfg;
+}
+
+} // namespace
+
+std::string ruleset_hash(const Ruleset &rs)
+{
+	return hash_hex(ruleset_to_json(rs).dump());
+}
+
+void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
+{
+	auto t0 = std::chrono::steady_clock::now();
+	PhaseTimer phase;
+	ApplyTargets targets = resolve_targets(rs);
+	// Stacked devices: who judges for whom (stack.h, docs/stacked.md).
+	auto links = stack_read_links();
+	StackPlan plan = stack_plan(links, targets);
+	CompiledTables t = compile_for_kernel(rs);
+	fault_point("compile");
+	phase("compile");
+
+	bool fresh_load = !loaded();
+	std::optional<AppliedState> old;
+	if (fresh_load)
+		load_fresh(rs.ct_connections());
+	else
+		old = check_running(rs);
+	struct fw_active act {};
+	uint32_t zero = 0;
+	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
+		throw SystemError(errno_message("cannot read fw_active", errno));
+	uint32_t gen = act.valid ? (act.gen ^ 1) : 1;
+	fault_point("load");
+	phase(fresh_load ? "load and pin" : "open pins");
+
+	write_classifier(gen, t);
+	phase("write tables");
+	AppliedState st = new_state(rs, extra);
+	phase("ruleset JSON and hash");
+	std::vector<uint32_t> fresh_slots = assign_slots(old, st);
+	phase("counter slots");
+	write_rules(gen, rs, t, st, fresh_slots);
+	fault_point("rules");
+	phase("rules, counters, config");
+	write_applied_state(fd("fw_meta"), gen, st);
+	fault_point("meta");
+	phase("applied state");
+
+	stack_write_maps(fd("fw_stack_if"), fd("fw_stack"), links, targets);
+	switch_and_attach(gen, act, fresh_load, plan);
+	phase("switch and attach");
+	write_fast_if(rs, plan.attach);
+	detach_others(plan);
+	last_hash_ = st.hash;
+	last_apply_ns_ = (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(
+				 std::chrono::steady_clock::now() - t0)
+				 .count();
+}
+
+// The running datapath must come from this build and have the table size
+// the ruleset asks for; returns its applied state.
+std::optional<AppliedState> Runtime::check_running(const Ruleset &rs) const
+{
+	std::optional<AppliedState> old = applied();
+	if (old && old->elf_hash != datapath_elf_hash())
+		throw SystemError("the running datapath comes from another fwctl build; run `fwctl down` "
+				  "first, then apply (connections are forgotten)");
+	// The table cannot be resized under running programs, and a silent
+	// reload would drop every connection: refuse, change nothing.
+	uint32_t running = ct_capacity();
+	if (running != rs.ct_connections())
+		throw InputError("the running connection table holds " + std::to_string(running) +
+				 " connections; this ruleset asks for " + std::to_string(rs.ct_connections()) +
+				 " (\"conntrack\": {\"max-connections\"}" +
+				 (rs.ct_max_connections ? "" : ", unset: the default") +
+				 "). The size is fixed while the firewall runs: `fwctl down` first (detaches "
+				 "it and forgets every connection), then apply; or keep max-connections at " +
+				 std::to_string(running));
+	return old;
+}
+
+// Brings the inactive generation's classifier maps to the new tables:
+// first removes what the new tables lack, then writes what is new or changed.
+void Runtime::write_classifier(uint32_t gen, const CompiledTables &t)
+{
+	PhaseTimer phase;
+	std::vector<fw_iface_key> iface_keys;
+	std::vector<fw_addr_key> addr_keys;
+	std::vector<fw_combine_key> combine_keys;
+	std::vector<uint32_t> iface_vals, addr_vals, combine_vals;
+	for (auto &e : t.ifaces) {
+		iface_keys.push_back(fw_iface_key{e.ifindex, (uint8_t)gen, e.chain, e.dir, 0});
+		iface_vals.push_back(e.cls);
+	}
+	for (auto &e : t.addrs) {
+		fw_addr_key k{};
+		k.prefixlen = 32u + e.len;
+		k.gen = (uint8_t)gen;
+		k.chain = e.chain;
+		k.family = e.family;
+		k.dir = e.dir;
+		memcpy(k.addr, e.addr.data(), 16);
+		addr_keys.push_back(k);
+		addr_vals.push_back(e.cls);
+	}
+	combine_keys.reserve(t.combines.size());
+	combine_vals.reserve(t.combines.size());
+	for (auto &e : t.combines) {
+		combine_keys.push_back(fw_combine_key{e.a, e.b, (uint8_t)gen, e.chain, e.stage, 0});
+		combine_vals.push_back(e.value);
+	}
+	int iface_fd = fd("fw_cls_iface"), addr_fd = fd("fw_cls_addr"), combine_fd = fd("fw_cls_combine");
+	GenerationDiff<fw_iface_key> ifaces(iface_fd, gen, std::move(iface_keys), std::move(iface_vals),
+					    "interface classes");
+	GenerationDiff<fw_addr_key> addrs(addr_fd, gen, std::move(addr_keys), std::move(addr_vals),
+					  "address classes");
+	GenerationDiff<fw_combine_key> combines(combine_fd, gen, std::move(combine_keys),
+						std::move(combine_vals), "classifier combinations");
+	map_delete_all(iface_fd, ifaces.stale, "interface classes");
+	map_delete_all(addr_fd, addrs.stale, "address classes");
+	map_delete_all(combine_fd, combines.stale, "classifier combinations");
+	fault_point("empty");
+	phase("diff, remove stale entries");
+
+	map_update_all(iface_fd, ifaces.keys, ifaces.vals, "interface classes");
+	map_update_all(addr_fd, addrs.keys, addrs.vals, "address classes");
+	fault_point("write");
+	map_update_all(combine_fd, combines.keys, combines.vals, "classifier combinations");
+	write_port_and_proto_classes(gen, t);
+}
+
+void Runtime::write_port_and_proto_classes(uint32_t gen, const CompiledTables &t)
+{
+	Mapped ports(fd("fw_cls_port"), sizeof(uint64_t) * FW_PORT_ENTRIES);
+	for (uint32_t c = 0; c < FW_CHAINS; c++)
+		for (uint32_t d = 0; d < 2; d++) {
+			uint64_t *dst = ports.as<uint64_t>() + fw_port_index(gen, c, d, 0);
+			for (uint32_t i = 0; i < FW_PORT_SLOTS; i++)
+				dst[i] = t.ports[c][d][i];
+		}
+	Mapped protos(fd("fw_cls_proto"), sizeof(uint64_t) * FW_PROTO_ENTRIES);
+	for (uint32_t c = 0; c < FW_CHAINS; c++)
+		for (uint32_t i = 0; i < 256; i++)
+			protos.as<uint64_t>()[(gen * FW_CHAINS + c) * 256 + i] = t.protos[c][i];
+}
+
+// Rules with their counter slots (new slots zeroed first), NAT, port
+// forwards and the generation config.
+void Runtime::write_rules(uint32_t gen, const Ruleset &rs, const CompiledTables &t, const AppliedState &st,
+			  const std::vector<uint32_t> &fresh_slots)
+{
+	percpu_counters_zero(fd("fw_rule_cnt"), fresh_slots, "counters");
+	Mapped rules(fd("fw_rules"), sizeof(fw_rule) * FW_GENS * FW_MAX_RULES);
+	for (size_t i = 0; i < t.rules.size(); i++) {
+		fw_rule r = t.rules[i];
+		r.counter_slot =
+			r.chain == FW_CHAIN_INPUT ? st.slots_input[i] : st.slots_forward[i - rs.input.size()];
+		rules.as<fw_rule>()[gen * FW_MAX_RULES + i] = r;
+	}
+	fw_gen_cfg cfg = gen_config(rs, t);
+	write_nat(fd("fw_nat"), gen, rs, st);
+	write_port_forwards(fd("fw_pf"), gen, rs, st);
+	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
+}
+
+// The switch: one array write; every attached program reads the new
+// generation from its next packet on. Then attach to interfaces not
+// covered yet, so they never run without a complete ruleset. If that
+// fails, switch back: the previous ruleset keeps running.
+void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fresh_load,
+				const StackPlan &plan)
+{
+	uint32_t zero = 0;
+	struct fw_active next {gen, 1};
+	map_update(fd("fw_active"), &zero, &next, "fw_active");
+	try {
+		fault_point("flip");
+		detach_uppers_of(plan); // the kernel refuses XDP below an upper that has one
+		for (auto &[name, idx] : plan.attach)
+			attach(idx, name);
+		attach_xfrm_ingress(plan);
+		if (fresh_load)
+			attach_xfrm_output();
+		if (xfrm_policies_present())
+			xfrm_epoch_bump(); // the fast path's guard on (bpf/lib/xfrm_fast.h)
+		fault_point("attach");
+	} catch (...) {
+		if (fresh_load)
+			remove_all_pins();
+		else
+			bpf_map_update_elem(fd("fw_active"), &zero, &previous, BPF_ANY);
+		throw;
+	}
+}
+
+// Where the fast path may send packets, and whose packets it must check
+// first (only read when "fastpath"). Cleared first, then set: in between an
+// interface is at worst not fast (its packets take the stack), never fast
+// unchecked.
+void Runtime::write_fast_if(const Ruleset &rs, const ApplyTargets &targets)
+{
+	Mapped m(fd("fw_fast_if"), sizeof(uint64_t) * FW_FAST_IF_MAX);
+	uint64_t *flags = m.as<uint64_t>();
+	for (uint32_t i = 0; i < FW_FAST_IF_MAX; i++)
+		if (flags[i])
+			__atomic_store_n(&flags[i], 0ull, __ATOMIC_RELAXED);
+	if (rs.fastpath)
+		for (auto &[name, idx] : targets)
+			if (idx < FW_FAST_IF_MAX)
+				__atomic_store_n(&flags[idx], (uint64_t)fast_if_flags(name, idx), __ATOMIC_RELEASE);
+}
+
+// Detaches interfaces that left the selection, and links of vanished ones.
+void Runtime::detach_others(const StackPlan &plan)
+{
+	std::set<std::string> wanted = stack_wanted_pins(plan);
+	for (auto &a : attachments())
+		if (!a.live || !wanted.count(a.pin)) {
+			detach_pin(a.pin.substr(pin_dir_.size() + 1));
+			unlink(a.pin.c_str());
+		}
+}
+
+} // namespace fw

@@ -1,0 +1,166 @@
+// Attaching the pinned programs to interfaces (XDP ingress, tcx egress),
+// listing the links, and removing those whose interface left.
+#include "runtime.h"
+
+#include <algorithm>
+#include <cstring>
+#include <dirent.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+namespace fw {
+
+void Runtime::detach_pin(const std::string &name)
+{
+	int f = bpf_obj_get(pin_path(name).c_str());
+	if (f >= 0) {
+		bpf_link_detach(f);
+		close(f);
+	}
+}
+
+void Runtime::attach(uint32_t ifindex, const std::string &ifname)
+{
+	bool l3 = is_l3_device(ifname);
+	std::string xdp_pin = pin_path("link_xdp_" + std::to_string(ifindex));
+	std::string tc_pin = pin_path("link_tc_" + std::to_string(ifindex));
+	if (access(xdp_pin.c_str(), F_OK) != 0) {
+		int prog = fd(l3 ? "prog_fw_xdp_l3" : "prog_fw_xdp");
+		LIBBPF_OPTS(bpf_link_create_opts, o);
+		o.flags = veth_without_xdp_peer(ifname, ifindex) ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+		int link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
+		if (link < 0 && o.flags == XDP_FLAGS_DRV_MODE) {
+			o.flags = XDP_FLAGS_SKB_MODE; // the driver has no native XDP
+			link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
+		}
+		if (link < 0)
+			throw SystemError(errno_message("cannot attach XDP to " + ifname +
+								" (another XDP program there?)",
+							errno));
+		Fd l(link);
+		if (bpf_obj_pin(link, xdp_pin.c_str()) != 0)
+			throw SystemError(errno_message("cannot pin " + xdp_pin, errno));
+	}
+	if (access(tc_pin.c_str(), F_OK) != 0) {
+		int prog = fd(l3 ? "prog_fw_tc_egress_l3" : "prog_fw_tc_egress");
+		LIBBPF_OPTS(bpf_link_create_opts, o);
+		int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_EGRESS, &o);
+		if (link < 0)
+			throw SystemError(errno_message("cannot attach TC egress (tcx) to " + ifname, errno));
+		Fd l(link);
+		if (bpf_obj_pin(link, tc_pin.c_str()) != 0)
+			throw SystemError(errno_message("cannot pin " + tc_pin, errno));
+	}
+}
+
+bool Runtime::attach_if_covered(const std::string &ifname)
+{
+	auto st = applied();
+	if (!st)
+		return false;
+	if (st->ruleset.contains("interfaces")) {
+		auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+		if (std::find(names.begin(), names.end(), ifname) == names.end())
+			return false;
+	} else if (ifname == "lo") {
+		return false;
+	}
+	uint32_t ifindex = if_nametoindex(ifname.c_str());
+	if (!ifindex)
+		return false;
+	if (attach_stacked_if_covered(ifname, st->ruleset))
+		return true; // judged by its bridge, bond or VLAN parent (stack_attach.cpp)
+	attach(ifindex, ifname);
+	return true;
+}
+
+int Runtime::tidy_stale_links()
+{
+	int removed = 0;
+	for (auto &a : attachments())
+		if (!a.live) {
+			unlink(a.pin.c_str());
+			removed++;
+		}
+	return removed;
+}
+
+std::vector<std::string> Runtime::detach_unselected()
+{
+	std::vector<std::string> gone;
+	auto st = applied();
+	if (!st || !st->ruleset.contains("interfaces"))
+		return gone; // the default selection follows renames by itself
+	auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+	for (auto &a : attachments())
+		if (a.live && std::find(names.begin(), names.end(), a.ifname) == names.end()) {
+			detach_pin(a.pin.substr(pin_dir_.size() + 1));
+			unlink(a.pin.c_str());
+			if (std::find(gone.begin(), gone.end(), a.ifname) == gone.end())
+				gone.push_back(a.ifname);
+		}
+	return gone;
+}
+
+std::vector<Attachment> Runtime::attachments() const
+{
+	std::vector<Attachment> out;
+	DIR *d = opendir(pin_dir_.c_str());
+	if (!d)
+		return out;
+	std::vector<std::string> names;
+	while (auto *e = readdir(d))
+		if (strncmp(e->d_name, "link_", 5) == 0)
+			names.push_back(e->d_name);
+	closedir(d);
+	std::sort(names.begin(), names.end());
+	for (auto &n : names) {
+		if (n.rfind("link_fentry_", 0) == 0)
+			continue; // not an interface's (stack_attach.cpp)
+		Attachment a;
+		a.pin = pin_path(n);
+		a.hook = n.rfind("link_xdp_", 0) == 0	? "xdp"
+			 : n.rfind("link_tci_", 0) == 0 ? "tc-ingress"
+							: "tc-egress";
+		int f = bpf_obj_get(a.pin.c_str());
+		if (f >= 0) {
+			struct bpf_link_info info {};
+			uint32_t len = sizeof(info);
+			if (bpf_link_get_info_by_fd(f, &info, &len) == 0) {
+				a.ifindex = a.hook == "xdp" ? info.xdp.ifindex : info.tcx.ifindex;
+				a.live = a.ifindex != 0;
+				int pf = bpf_prog_get_fd_by_id(info.prog_id);
+				struct bpf_prog_info pi {};
+				uint32_t plen = sizeof(pi);
+				if (pf >= 0 && bpf_prog_get_info_by_fd(pf, &pi, &plen) == 0)
+					a.program = pi.name;
+				if (pf >= 0)
+					close(pf);
+			}
+			close(f);
+		}
+		if (!a.live)
+			a.ifindex = (uint32_t)std::stoul(n.substr(n.rfind('_') + 1));
+		char name[IF_NAMESIZE] = {};
+		if (a.live && if_indextoname(a.ifindex, name))
+			a.ifname = name;
+		if (a.hook == "xdp" && a.live) {
+			LIBBPF_OPTS(bpf_xdp_query_opts, q);
+			if (bpf_xdp_query((int)a.ifindex, 0, &q) == 0)
+				a.mode = q.attach_mode == XDP_ATTACHED_DRV ? "native"
+					 : q.attach_mode == XDP_ATTACHED_SKB ? "generic"
+					 : q.attach_mode == XDP_ATTACHED_HW  ? "offload"
+									     : "multi";
+		} else if (a.live) {
+			a.mode = "tcx";
+		}
+		out.push_back(a);
+	}
+	return out;
+}
+
+} // namespace fw
