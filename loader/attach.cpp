@@ -1,6 +1,7 @@
 // Attaching the pinned programs to interfaces (XDP ingress, tcx egress),
 // listing the links, and removing those whose interface left.
 #include "runtime.h"
+#include "tc_clsact.h"
 
 #include <algorithm>
 #include <cstring>
@@ -16,6 +17,10 @@ namespace fw {
 
 void Runtime::detach_pin(const std::string &name)
 {
+	if (tc_clsact::is_clsact_pin(pin_path(name))) {
+		tc_clsact::detach(pin_path(name), (uint32_t)std::stoul(name.substr(name.rfind('_') + 1)));
+		return;
+	}
 	int f = bpf_obj_get(pin_path(name).c_str());
 	if (f >= 0) {
 		bpf_link_detach(f);
@@ -49,6 +54,8 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 		int prog = fd(l3 ? "prog_fw_tc_egress_l3" : "prog_fw_tc_egress");
 		LIBBPF_OPTS(bpf_link_create_opts, o);
 		int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_EGRESS, &o);
+		if (link < 0 && tc_clsact::tcx_missing(errno))
+			return tc_clsact::attach(prog, ifindex, ifname, tc_pin); // kernel < 6.6
 		if (link < 0)
 			throw SystemError(errno_message("cannot attach TC egress (tcx) to " + ifname, errno));
 		Fd l(link);
@@ -126,7 +133,9 @@ std::vector<Attachment> Runtime::attachments() const
 		a.hook = n.rfind("link_xdp_", 0) == 0	? "xdp"
 			 : n.rfind("link_tci_", 0) == 0 ? "tc-ingress"
 							: "tc-egress";
-		int f = bpf_obj_get(a.pin.c_str());
+		// A clsact attachment pins the program, not a link (tc_clsact.h).
+		bool clsact = a.hook != "xdp" && tc_clsact::is_clsact_pin(a.pin);
+		int f = clsact ? -1 : bpf_obj_get(a.pin.c_str());
 		if (f >= 0) {
 			struct bpf_link_info info {};
 			uint32_t len = sizeof(info);
@@ -145,6 +154,12 @@ std::vector<Attachment> Runtime::attachments() const
 		}
 		if (!a.live)
 			a.ifindex = (uint32_t)std::stoul(n.substr(n.rfind('_') + 1));
+		if (clsact)
+			if (auto prog = tc_clsact::attached_program(a.pin, a.ifindex)) {
+				a.live = true;
+				a.program = *prog;
+				a.mode = "tc-clsact";
+			}
 		char name[IF_NAMESIZE] = {};
 		if (a.live && if_indextoname(a.ifindex, name))
 			a.ifname = name;
@@ -155,7 +170,7 @@ std::vector<Attachment> Runtime::attachments() const
 					 : q.attach_mode == XDP_ATTACHED_SKB ? "generic"
 					 : q.attach_mode == XDP_ATTACHED_HW  ? "offload"
 									     : "multi";
-		} else if (a.live) {
+		} else if (a.live && a.mode.empty()) {
 			a.mode = "tcx";
 		}
 		out.push_back(a);

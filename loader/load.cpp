@@ -1,8 +1,11 @@
 // Loading the datapath: open the BPF object, create its maps, verify and
 // pin its programs; and removing every pin again.
 #include "runtime.h"
+#include "bpf_load_log.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <thread>
@@ -82,6 +85,19 @@ static void precreate_big_maps(struct fw_bpf *skel)
 		}
 }
 
+// FWCTL_VERIFIER_LOG=FILE keeps the whole log of a rejected load (the
+// error message carries only its last lines).
+static void save_verifier_log(const std::string &log)
+{
+	const char *path = getenv("FWCTL_VERIFIER_LOG");
+	if (!path || !*path)
+		return;
+	if (FILE *f = fopen(path, "w")) {
+		fputs(log.c_str(), f);
+		fclose(f);
+	}
+}
+
 void Runtime::load_fresh(uint32_t ct_connections)
 {
 	PhaseTimer phase;
@@ -98,10 +114,20 @@ void Runtime::load_fresh(uint32_t ct_connections)
 	phase("  open");
 	precreate_big_maps(skel);
 	phase("  create the big maps");
-	err = fw_bpf__load(skel);
+	std::string libbpf_log;
+	{
+		LibbpfLogCapture capture;
+		err = fw_bpf__load(skel);
+		libbpf_log = capture.text();
+	}
 	phase("  other maps, verify programs");
 	if (err) {
 		fw_bpf__destroy(skel);
+		if (auto v = verifier_rejection(libbpf_log); !v.empty()) {
+			save_verifier_log(libbpf_log);
+			throw SystemError(v);
+		}
+		fputs(libbpf_log.c_str(), stderr);
 		if (err == -ENOMEM || err == -E2BIG)
 			throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
 							"table of " + std::to_string(ct_connections) +
@@ -109,7 +135,7 @@ void Runtime::load_fresh(uint32_t ct_connections)
 							std::to_string((uint64_t)ct_connections * 2 * 160 >> 20) +
 							" MiB (\"conntrack\": {\"max-connections\"})",
 							-err));
-		throw SystemError(errno_message("the kernel refused the BPF programs (verifier log above)", -err));
+		throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));
 	}
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, skel->obj)

@@ -27,7 +27,7 @@ struct Attachment {
 	std::string ifname; // "" when the interface is gone
 	uint32_t ifindex = 0;
 	std::string hook;   // "xdp", "tc-egress" or "tc-ingress" (lib/xfrm_in.h)
-	std::string mode;   // xdp: "native" or "generic"; tc: "tcx"
+	std::string mode;   // xdp: "native" or "generic"; tc: "tcx" or "tc-clsact" (kernel < 6.6)
 	std::string pin;
 	std::string program; // e.g. "fw_xdp" or, on L3 devices (TUN), "fw_xdp_l3"
 	bool live = false;  // the link is still attached

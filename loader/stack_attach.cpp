@@ -16,6 +16,7 @@
 
 #include "runtime.h"
 #include "stack.h"
+#include "tc_clsact.h"
 #include "xfrm_out.skel.h"
 
 namespace fw {
@@ -67,6 +68,8 @@ void Runtime::attach_tc_ingress(uint32_t ifindex, const std::string &ifname)
 	LIBBPF_OPTS(bpf_link_create_opts, o);
 	int prog = fd(l3_device(ifname) ? "prog_fw_tc_ingress_xfrm_l3" : "prog_fw_tc_ingress_xfrm");
 	int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_INGRESS, &o);
+	if (link < 0 && tc_clsact::tcx_missing(errno))
+		return tc_clsact::attach(prog, ifindex, ifname, pin); // kernel < 6.6: clsact ingress
 	if (link < 0)
 		throw SystemError(errno_message("cannot attach TC ingress (tcx) to " + ifname, errno));
 	int err = bpf_obj_pin(link, pin.c_str()) != 0 ? errno : 0;

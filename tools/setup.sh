@@ -5,6 +5,10 @@
 # Why backports: Debian 12's libbpf 1.1 and bpftool 7.1 predate tcx links
 # (bpf_link_create with BPF_TCX_EGRESS, libbpf >= 1.3) and gen skeleton of
 # newer objects; bookworm-backports has libbpf 1.4 and bpftool 7.5.
+#
+# The VM lane (tests/vm) needs qemu, busybox-static, debootstrap and kmod
+# (depmod/modprobe on the guest kernels' trees); it downloads the guest
+# kernels itself with `apt-get download` (never installs them).
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (sudo $0)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
@@ -17,7 +21,8 @@ PKGS_BPF="libbpf-dev libbpf1 bpftool"
 PKGS="clang-16 llvm-16 libclang-rt-16-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev doctest-dev
       cmake make g++ pkg-config iproute2 iputils-ping nftables ethtool socat tcpdump python3 procps
       strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-      systemd"
+      systemd
+      qemu-system-x86 busybox-static debootstrap kmod e2fsprogs xz-utils zstd util-linux"
 
 need=0
 dpkg --compare-versions "$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null || echo 0)" ge 1:1.4 || need=1

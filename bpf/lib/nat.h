@@ -106,7 +106,8 @@ static __always_inline void fw_nat_pkt_set(struct fw_pkt *p, int which, __be32 a
 static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_pkt *p, int which,
 					  __be32 addr, __u16 port)
 {
-	__u32 l3 = p->l3_off, l4 = p->l4_off;
+	__u32 l3 = p->l3_off;
+	__u64 l4 = p->l4_off; /* 64-bit: its bound check and its use share one register */
 	struct iphdr *ip;
 	__be32 old;
 	__be16 np = bpf_htons(port), op;
@@ -124,6 +125,13 @@ static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_
 	ip->check = fw_csum_replace4(ip->check, old, addr);
 	if (p->frag == FW_FRAG_LATER || !p->l4_ok)
 		goto out;
+	/* Linux 6.1's verifier loses the bound on l4 between the check above
+	 * and here (a 32-bit test, then a zero-extension it does not follow,
+	 * and a packet pointer plus any u32 gets no range): check it again,
+	 * on 64 bits, where the compiler cannot reuse the first test. */
+	barrier_var(l4);
+	if (l4 > 128)
+		return -1;
 	switch (p->t.proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = data + l4;
@@ -462,6 +470,46 @@ static __always_inline int fw_nat_tuple_free(const struct fw_tuple *k, __u32 now
 	return (__s32)(now - m->expires) > 0;
 }
 
+/* One try of masquerade's port allocation, as a bpf_loop callback: verified
+ * once, where an open-coded loop of FW_NAT_TRIES made Linux 6.1's verifier
+ * walk every iteration separately (over its million-instruction limit).
+ * Try 0 is the packet's own port; later tries a random one. Returns 1 (stop)
+ * once the reply tuple is claimed, or when there is no port to vary. */
+struct fw_nat_try_ctx {
+	__u32 now;
+	__u8 icmp, ports;
+	int claimed;
+};
+
+static long fw_nat_try_one(__u32 i, void *data)
+{
+	struct fw_nat_try_ctx *c = data;
+	struct fw_nat_scratch *sc = bpf_map_lookup_elem(&fw_nat_scratch, &(__u32){ 0 });
+	__u32 port;
+	int stale;
+
+	if (!sc)
+		return 1;
+	if (i > 0) {
+		if (!c->ports && !c->icmp)
+			return 1; /* no ports: one candidate only */
+		port = FW_NAT_PORT_MIN + bpf_get_prandom_u32() % (65536 - FW_NAT_PORT_MIN);
+		if (c->icmp)
+			sc->m.other.sport = (__u16)port;
+		else
+			sc->m.other.dport = (__u16)port;
+	}
+	if (!fw_nat_tuple_free(&sc->m.other, c->now, &stale))
+		return 0;
+	/* NOEXIST: of two CPUs picking the same tuple at once, one gets it
+	 * and the other tries again. */
+	if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, stale ? BPF_ANY : BPF_NOEXIST) == 0) {
+		c->claimed = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* A rule or policy accepted the first packet of a connection on ingress:
  * remember it, translated. `ok` is its key as it arrived (before a port
  * forward), p the packet now (after it); dnat tells whether a port forward
@@ -482,8 +530,8 @@ static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struc
 	struct fw_nat_scratch *sc = bpf_map_lookup_elem(&fw_nat_scratch, &(__u32){ 0 });
 	struct fw_nat_rule *nr = NULL;
 	__u8 state, flags = 0;
-	__u32 now = fw_ct_now(), port;
-	int claimed = 0, stale;
+	__u32 now = fw_ct_now();
+	int claimed = 0;
 
 	if (!sc)
 		return 1;
@@ -514,28 +562,10 @@ static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struc
 		sc->a.nat = sc->m.nat;
 		/* The reply's destination port (ICMP: the identifier, which
 		 * sits in sport of the key) is what we allocate. */
-		port = fw_ct_is_icmp(sc->k.proto) ? sc->m.other.sport : sc->m.other.dport;
-		for (int i = 0; i < FW_NAT_TRIES; i++) {
-			if (i > 0) {
-				if (!p->has_ports && !fw_ct_is_icmp(sc->k.proto))
-					break; /* no ports: one candidate only */
-				port = FW_NAT_PORT_MIN +
-				       bpf_get_prandom_u32() % (65536 - FW_NAT_PORT_MIN);
-				if (fw_ct_is_icmp(sc->k.proto))
-					sc->m.other.sport = (__u16)port;
-				else
-					sc->m.other.dport = (__u16)port;
-			}
-			if (!fw_nat_tuple_free(&sc->m.other, now, &stale))
-				continue;
-			/* NOEXIST: of two CPUs picking the same tuple at once,
-			 * one gets it and the other tries again. */
-			if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a,
-						stale ? BPF_ANY : BPF_NOEXIST) == 0) {
-				claimed = 1;
-				break;
-			}
-		}
+		struct fw_nat_try_ctx tc = { .now = now, .icmp = fw_ct_is_icmp(sc->k.proto),
+					     .ports = p->has_ports };
+		bpf_loop(FW_NAT_TRIES, fw_nat_try_one, &tc, 0);
+		claimed = tc.claimed;
 		if (!claimed) {
 			fw_stat(FW_STAT_NAT_FAIL, p->l3_len);
 			return -1;

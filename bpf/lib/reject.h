@@ -291,7 +291,14 @@ static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_
 	qlen &= FW_QUOTE_MAX - 4;
 	if (qlen < 8)
 		return 0;
-	if (bpf_xdp_load_bytes(ctx, l3_off + grow, buf->b, qlen))
+	/* Linux 6.1's verifier takes the size from a copy spilled before the
+	 * test above (no lower bound: "size=0"); test the very register
+	 * passed, on 64 bits, right at the call. */
+	__u64 size = qlen;
+	barrier_var(size);
+	if (size < 8 || size > FW_QUOTE_MAX - 4)
+		return 0;
+	if (bpf_xdp_load_bytes(ctx, l3_off + grow, buf->b, size))
 		return 0;
 	ic->checksum = fw_csum_fold(fw_csum_mem(buf->b, qlen, sum));
 

@@ -36,6 +36,9 @@ E2E_FAIL=0
 E2E_FAIL_FAST=${E2E_FAIL_FAST:-0}
 E2E_VERBOSE=${E2E_VERBOSE:-0}
 E2E_KEEP=${E2E_KEEP:-0}   # 1: leave temp dir (logs) behind; namespaces still go
+# Probes wait up to E2E_READY_TRIES x 50 ms for their receiver to bind (a
+# python start); the VM lane (TCG, ~3 s per python start) raises it.
+E2E_READY_TRIES=${E2E_READY_TRIES:-50}
 E2E_CLEANED=0
 
 e2e_log()  { printf '# %s\n' "$*" >&2; }
@@ -336,7 +339,7 @@ udp_check() {
     nsx "$to" "$E2E_PY" "$E2E_LIB/udp.py" recv --bind "$bind" --port "$port" \
         --timeout "${E2E_UDP_TIMEOUT:-3}" --echo --ready "$ready" >"$rx" 2>&1 &
     rpid=$!
-    for _ in $(seq 50); do [ -e "$ready" ] && break; sleep 0.05; done
+    for _ in $(seq "${E2E_READY_TRIES:-50}"); do [ -e "$ready" ] && break; sleep 0.05; done
     E2E_UDP_REPLY_SRC=$(nsx "$from" "$E2E_PY" "$E2E_LIB/udp.py" send --to "$dst" --port "$port" \
         --sport "$sport" --payload "$tok" --timeout "${E2E_UDP_TIMEOUT:-3}" 2>/dev/null)
     rc=$?
@@ -356,7 +359,7 @@ udp_arrives() {
     nsx "$to" "$E2E_PY" "$E2E_LIB/udp.py" recv --port "$port" --timeout "${E2E_UDP_TIMEOUT:-3}" \
         --ready "$rx.ready" >"$rx" 2>&1 &
     rpid=$!
-    for _ in $(seq 50); do [ -e "$rx.ready" ] && break; sleep 0.05; done
+    for _ in $(seq "${E2E_READY_TRIES:-50}"); do [ -e "$rx.ready" ] && break; sleep 0.05; done
     nsx "$from" "$E2E_PY" "$E2E_LIB/udp.py" send --to "$dst" --port "$port" --sport "$sport" \
         --payload "$tok" --no-reply >/dev/null 2>&1
     wait "$rpid" 2>/dev/null
@@ -387,7 +390,7 @@ ipproto_check() {
     nsx "$to" "$E2E_PY" "$E2E_LIB/udp.py" ip-recv --proto "$proto" --timeout "${E2E_UDP_TIMEOUT:-3}" \
         --echo --ready "$rx.ready" >"$rx" 2>&1 &
     rpid=$!
-    for _ in $(seq 50); do [ -e "$rx.ready" ] && break; sleep 0.05; done
+    for _ in $(seq "${E2E_READY_TRIES:-50}"); do [ -e "$rx.ready" ] && break; sleep 0.05; done
     E2E_IP_REPLY_SRC=$(nsx "$from" "$E2E_PY" "$E2E_LIB/udp.py" ip-send --proto "$proto" --to "$dst" \
         --payload "$tok" --timeout "${E2E_UDP_TIMEOUT:-3}" 2>/dev/null)
     rc=$?
@@ -407,7 +410,7 @@ ipproto_arrives() {
     nsx "$to" "$E2E_PY" "$E2E_LIB/udp.py" ip-recv --proto "$proto" --timeout "${E2E_UDP_TIMEOUT:-3}" \
         --ready "$rx.ready" >"$rx" 2>&1 &
     rpid=$!
-    for _ in $(seq 50); do [ -e "$rx.ready" ] && break; sleep 0.05; done
+    for _ in $(seq "${E2E_READY_TRIES:-50}"); do [ -e "$rx.ready" ] && break; sleep 0.05; done
     nsx "$from" "$E2E_PY" "$E2E_LIB/udp.py" ip-send --proto "$proto" --to "$dst" --payload "$tok" \
         --no-reply >/dev/null 2>&1
     wait "$rpid" 2>/dev/null

@@ -1,0 +1,13 @@
+#!/bin/bash
+# The datapath loads on this kernel: every program passes its verifier (a
+# rejection shows the verifier's last lines; the whole log goes to
+# $VM_OUT/verifier.log). The cheapest case: run it first to see a load
+# failure before the traffic cases.
+. "$VM_SRC/tests/vm/guest/lib.sh"
+e2e_init
+ns_add r
+echo '{ "version": 1, "policy": { "input": "accept", "forward": "accept" } }' >"$E2E_TMP/rules.json"
+out=$(fw r apply "$E2E_TMP/rules.json" 2>&1); rc=$?
+echo "$out" | tail -20
+assert_eq 0 "$rc" "fwctl apply loads the datapath on $(vm_kernel)"
+e2e_finish

@@ -1,0 +1,34 @@
+# Runs qemu for the lane and turns the guest's console into a verdict.
+#
+#   vm_qemu_run LOG TIMEOUT QEMU_ARGS...   console -> LOG (and stdout); returns qemu's status
+#   vm_report LOG KERNEL SECONDS QEMU_RC   prints the per-case lines; 0 iff all passed
+
+vm_qemu_run() {
+	local log=$1 timeout=$2 accel=${VM_ACCEL:-tcg} cpu=max
+	shift 2
+	# TCG by default: this machine has a /dev/kvm that qemu cannot use
+	# (MSR assertion). VM_ACCEL=kvm where KVM really works.
+	if [ "$accel" = kvm ]; then cpu=host; fi
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 1024 \
+		-nodefaults -no-reboot -display none -monitor none -serial stdio -nic none \
+		"$@" </dev/null 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	sed -i 's/\r$//' "$log" # after the fact: a `tr` in the pipe would buffer the live log
+	return "$rc"
+}
+
+vm_report() {
+	local log=$1 kernel=$2 secs=$3 qrc=$4 done
+	echo "---- vm $kernel summary"
+	grep -a '^VMCASE ' "$log" || true
+	done=$(grep -a '^VMDONE ' "$log" | tail -1)
+	if [ -z "$done" ]; then
+		if [ "$qrc" = 124 ]; then echo "vm $kernel: FAIL: timed out after ${secs}s"
+		else echo "vm $kernel: FAIL: the guest stopped before reporting (qemu exit $qrc)"; fi
+		return 1
+	fi
+	echo "$done (${secs}s in the VM)"
+	grep -aq '^VMCASE .* FAIL' "$log" && return 1
+	grep -aq '^VMCASE .* PASS' "$log" || { echo "vm $kernel: FAIL: no case passed"; return 1; }
+	case $done in *" fail=0 "*) return 0 ;; *) return 1 ;; esac
+}
