@@ -192,7 +192,7 @@ public:
 		}
 		if (state_ != State::active || st->hash != hash_) {
 			say("ruleset " + st->hash + " is applied: covering " +
-			    (st->ruleset.contains("interfaces") ? "the interfaces it lists"
+			    (st->ruleset.interfaces ? "the interfaces it lists"
 								: "every interface but lo") +
 			    " as they appear");
 			full = true; // a new ruleset may select other interfaces
@@ -223,7 +223,7 @@ public:
 				say("detached " + n + ": not in the ruleset's \"interfaces\" (renamed?)");
 		std::vector<std::string> named;
 		for (auto &n : names)
-			if (attach_one(rt, n, t0) && named_by_rules(st->ruleset, n))
+			if (attach_one(rt, n, t0) && named_by_rules(st->ruleset_json(), n))
 				named.push_back(n);
 		if (!named.empty())
 			reapply(rt, *st, named);
@@ -269,10 +269,7 @@ private:
 		for (auto &n : names)
 			list += (list.empty() ? "" : ", ") + n;
 		try {
-			CheckResult r = ruleset_check_json(st.ruleset, interface_exists_in_netns);
-			if (!r.errors.empty())
-				throw InputError(format_error("the applied ruleset", r.errors.front()));
-			rt.apply(*r.ruleset);
+			rt.apply(st.ruleset);
 			say("re-applied ruleset " + st.hash + " so that rules naming " + list + " match the new device");
 		} catch (const std::exception &e) {
 			failures_++;
