@@ -32,6 +32,9 @@ addr wan eth0 192.0.2.2/24 198.51.100.2/24
 route h 192.0.2.0/24 10.10.0.1      # tagged, by v10
 route h 198.51.100.0/24 10.1.0.1    # untagged, by eth0
 route wan default 192.0.2.1
+# Replies to the untagged host come from the address it asked (a receiver
+# bound to 0.0.0.0 answers from the route's source).
+route wan 10.1.0.0/24 192.0.2.1 src 198.51.100.2
 forwarding r 1
 
 cat >"$E2E_TMP/rules.json" <<'JSON'
