@@ -123,7 +123,7 @@ private:
 	bool xfrm_hooks_attached() const;
 	void xfrm_epoch_bump();
 	std::set<std::string> stack_wanted_pins(const StackPlan &plan) const;
-	bool attach_stacked_if_covered(const std::string &ifname, const nlohmann::json &ruleset);
+	bool attach_stacked_if_covered(const std::string &ifname, const Ruleset &ruleset);
 	void detach_pin(const std::string &pin);
 	// The steps of apply (apply.cpp).
 	std::optional<AppliedState> check_running(const Ruleset &rs) const;

@@ -109,7 +109,7 @@ void Runtime::attach_xfrm_output()
 {
 	const char *names[] = {"link_fentry_xfrm_output", "link_fentry_xfrm_policy"};
 	std::string pins[2] = {pin_dir_ + "/" + names[0], pin_dir_ + "/" + names[1]};
-	if (access(pins[0].c_str(), F_OK) == 0)
+	if (access(pins[1].c_str(), F_OK) == 0)
 		return;
 	libbpf_print_fn_t old = libbpf_set_print(nullptr); // its failure is reported below
 	struct xfrm_out_bpf *skel = xfrm_out_bpf__open();
@@ -121,7 +121,11 @@ void Runtime::attach_xfrm_output()
 		progs[0] = skel->progs.fw_xfrm_output;
 		progs[1] = skel->progs.fw_xfrm_policy_insert;
 	}
-	for (int i = 0; ok && i < 2; i++) {
+	// Only the policy hook is attached. The xfrm_output hook sees every
+	// network namespace's packets (the VM lane's peer namespace created
+	// entries in the router's table, so its decrypted traffic passed as
+	// ESTABLISHED): it stays off until it filters by namespace.
+	for (int i = 1; ok && i < 2; i++) {
 		int link = bpf_raw_tracepoint_open(nullptr, bpf_program__fd(progs[i]));
 		if (link < 0 || bpf_obj_pin(link, pins[i].c_str()) != 0) {
 			err = errno;
@@ -199,13 +203,13 @@ std::set<std::string> Runtime::stack_wanted_pins(const StackPlan &plan) const
 // selected too, it gets no XDP of its own; the maps learn it (a VLAN's
 // tagged frames are its from the parent's next packet), and a VLAN gets the
 // TC ingress program for what kernel IPsec decrypts on it.
-bool Runtime::attach_stacked_if_covered(const std::string &ifname, const nlohmann::json &ruleset)
+bool Runtime::attach_stacked_if_covered(const std::string &ifname, const Ruleset &ruleset)
 {
 	auto links = stack_read_links();
 	std::vector<Target> selected;
 	std::vector<std::string> names;
-	if (ruleset.contains("interfaces"))
-		names = ruleset["interfaces"].get<std::vector<std::string>>();
+	if (ruleset.interfaces)
+		names = *ruleset.interfaces;
 	else
 		names = netns_interfaces();
 	for (auto &n : names)

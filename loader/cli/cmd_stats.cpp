@@ -184,9 +184,7 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		s["attachments"] = att;
 		json uncovered = json::array(), stacked = json::array();
 		if (st) {
-			auto sel = st->ruleset.contains("interfaces")
-					   ? st->ruleset["interfaces"].get<std::vector<std::string>>()
-					   : netns_interfaces();
+			auto sel = st->ruleset.interfaces ? *st->ruleset.interfaces : netns_interfaces();
 			for (auto &[n, why] : stack_covered_now(sel)) { // docs/stacked.md
 				stacked.push_back({{"interface", n}, {"why", why}});
 				covered.insert(n);
