@@ -30,6 +30,8 @@
 #include "lib/nat_guard.h"
 #include "lib/fastpath.h"
 #include "lib/trace.h"
+#include "lib/stack.h"
+#include "lib/xfrm_in.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -101,6 +103,8 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 	act = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!act || !act->valid)
 		return XDP_PASS; /* nothing applied yet: no firewall */
+	if (!l3) /* a bond's slave, a VLAN's tagged frame: lib/stack.h */
+		in_ifindex = fw_stack_owner(data, data_end, in_ifindex);
 	gen = act->gen & 1;
 	cfg = bpf_map_lookup_elem(&fw_gen_cfg, &(__u32){ gen });
 	if (!cfg)
@@ -143,6 +147,8 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 	}
 
 	ct = fw_ct_ingress(data, data_end, &p, in_ifindex, &hit);
+	if (ct == FW_CT_ESTABLISHED && fw_stack_ct_stale(hit))
+		ct = FW_CT_NEW; /* judged at another layer: lib/stack.h */
 	FW_TRACE_SET(tr, ct, ct); /* trace */
 	if (ct != FW_CT_NEW) /* trace */
 		fw_trace_decided(tr, FW_TRACE_BY_CONNTRACK, 0,
@@ -348,6 +354,7 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	rc = fw_ct_egress(&p, ifindex, &hit);
 	if (rc != FW_CT_EG_KNOWN)
 		return fw_egress_unknown(ifindex, iif, &p, rc == FW_CT_EG_NEW);
+	fw_xfrm_egress_clear(&p, hit); /* it leaves in the clear: lib/xfrm_fast.h */
 	/* A packet we cannot translate would leave with its inside source. */
 	__builtin_memcpy(&pre_saddr, p.t.saddr, 4);
 	if (hit && fw_nat_snat_apply_skb(skb, &p, hit))
@@ -368,6 +375,19 @@ SEC("tc")
 int fw_tc_egress_l3(struct __sk_buff *skb)
 {
 	return fw_egress(skb, 1);
+}
+
+/* TC ingress: what kernel IPsec decrypted (lib/xfrm_in.h). */
+SEC("tc")
+int fw_tc_ingress_xfrm(struct __sk_buff *skb)
+{
+	return fw_xfrm_ingress(skb, 0);
+}
+
+SEC("tc")
+int fw_tc_ingress_xfrm_l3(struct __sk_buff *skb)
+{
+	return fw_xfrm_ingress(skb, 1);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "plan.h"
+#include "stack.h"
 #include "fault.h"
 #include "trace.h"
 
@@ -97,9 +98,9 @@ void Runtime::commit(const GenerationImage &img)
 	PhaseTimer phase;
 	const Ruleset &rs = img.state.ruleset;
 	ApplyTargets targets = resolve_targets(rs);
-	if (rs.fastpath && xfrm_policies_present())
-		throw InputError("\"fastpath\": true cannot be used while kernel IPsec (XFRM) policies exist: "
-				 "redirected packets would skip them. Remove \"fastpath\" or the policies");
+	// Stacked devices: who judges for whom (stack.h, docs/stacked.md).
+	auto links = stack_read_links();
+	StackPlan plan = stack_plan(links, targets);
 	bool fresh_load = !loaded();
 	if (fresh_load)
 		load_fresh(rs.ct_connections());
@@ -120,10 +121,11 @@ void Runtime::commit(const GenerationImage &img)
 	fault_point("meta");
 	phase("applied state");
 
-	switch_and_attach(gen, act, fresh_load, targets);
+	stack_write_maps(fd("fw_stack_if"), fd("fw_stack"), links, targets);
+	switch_and_attach(gen, act, fresh_load, plan);
 	phase("switch and attach");
-	write_fast_if(rs, targets);
-	detach_others(targets);
+	write_fast_if(rs, plan.attach);
+	detach_others(plan);
 	last_hash_ = img.state.hash;
 	last_apply_ns_ = (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(
 				 std::chrono::steady_clock::now() - t0)
@@ -241,15 +243,21 @@ void Runtime::write_rules(uint32_t gen, const GenerationImage &img)
 // covered yet, so they never run without a complete ruleset. If that
 // fails, switch back: the previous ruleset keeps running.
 void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fresh_load,
-				const ApplyTargets &targets)
+				const StackPlan &plan)
 {
 	uint32_t zero = 0;
 	struct fw_active next {gen, 1};
 	map_update(fd("fw_active"), &zero, &next, "fw_active");
 	try {
 		fault_point("flip");
-		for (auto &[name, idx] : targets)
+		detach_uppers_of(plan); // the kernel refuses XDP below an upper that has one
+		for (auto &[name, idx] : plan.attach)
 			attach(idx, name);
+		attach_xfrm_ingress(plan);
+		if (fresh_load)
+			attach_xfrm_output();
+		if (xfrm_policies_present())
+			xfrm_epoch_bump(); // the fast path's guard on (bpf/lib/xfrm_fast.h)
 		fault_point("attach");
 	} catch (...) {
 		if (fresh_load)
@@ -278,13 +286,11 @@ void Runtime::write_fast_if(const Ruleset &rs, const ApplyTargets &targets)
 }
 
 // Detaches interfaces that left the selection, and links of vanished ones.
-void Runtime::detach_others(const ApplyTargets &targets)
+void Runtime::detach_others(const StackPlan &plan)
 {
-	std::set<uint32_t> wanted;
-	for (auto &[_, idx] : targets)
-		wanted.insert(idx);
+	std::set<std::string> wanted = stack_wanted_pins(plan);
 	for (auto &a : attachments())
-		if (!a.live || !wanted.count(a.ifindex)) {
+		if (!a.live || !wanted.count(a.pin)) {
 			detach_pin(a.pin.substr(pin_dir_.size() + 1));
 			unlink(a.pin.c_str());
 		}

@@ -79,6 +79,8 @@ bool Runtime::attach_if_covered(const std::string &ifname)
 	uint32_t ifindex = if_nametoindex(ifname.c_str());
 	if (!ifindex)
 		return false;
+	if (attach_stacked_if_covered(ifname, st->ruleset))
+		return true; // judged by its bridge, bond or VLAN parent (stack_attach.cpp)
 	attach(ifindex, ifname);
 	return true;
 }
@@ -115,13 +117,15 @@ std::vector<Attachment> Runtime::attachments() const
 {
 	std::vector<Attachment> out;
 	for (auto &n : pin_names()) {
-		if (n.rfind("link_", 0) != 0)
-			continue;
+		if (n.rfind("link_", 0) != 0 || n.rfind("link_fentry_", 0) == 0)
+			continue; // link_fentry_*: not an interface's (stack_attach.cpp)
 		Attachment a;
 		a.pin = pin_path(n);
-		a.hook = n.rfind("link_xdp_", 0) == 0 ? "xdp" : "tc-egress";
+		a.hook = n.rfind("link_xdp_", 0) == 0	? "xdp"
+			 : n.rfind("link_tci_", 0) == 0 ? "tc-ingress"
+							: "tc-egress";
 		// A clsact attachment pins the program, not a link (tc_clsact.h).
-		bool clsact = a.hook == "tc-egress" && tc_clsact::is_clsact_pin(a.pin);
+		bool clsact = a.hook != "xdp" && tc_clsact::is_clsact_pin(a.pin);
 		int f = clsact ? -1 : bpf_obj_get(a.pin.c_str());
 		if (f >= 0) {
 			struct bpf_link_info info {};

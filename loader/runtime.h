@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ namespace fw {
 struct Attachment {
 	std::string ifname; // "" when the interface is gone
 	uint32_t ifindex = 0;
-	std::string hook;   // "xdp" or "tc-egress"
+	std::string hook;   // "xdp", "tc-egress" or "tc-ingress" (lib/xfrm_in.h)
 	std::string mode;   // xdp: "native" or "generic"; tc: "tcx" or "tc-clsact" (kernel < 6.6)
 	std::string pin;
 	std::string program; // e.g. "fw_xdp" or, on L3 devices (TUN), "fw_xdp_l3"
@@ -42,6 +43,8 @@ struct MapMemory {
 
 // The targets of an apply: each selected interface with its index.
 using ApplyTargets = std::vector<std::pair<std::string, uint32_t>>;
+
+struct StackPlan; // stack.h
 
 class Runtime {
 public:
@@ -119,6 +122,15 @@ private:
 	void load_fresh(uint32_t ct_connections);
 	void remove_all_pins();
 	void attach(uint32_t ifindex, const std::string &ifname);
+	// Stacked devices and kernel IPsec (loader/stack_attach.cpp).
+	void attach_xfrm_ingress(const StackPlan &plan);
+	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
+	void attach_xfrm_output();
+	void detach_uppers_of(const StackPlan &plan);
+	bool xfrm_hooks_attached() const;
+	void xfrm_epoch_bump();
+	std::set<std::string> stack_wanted_pins(const StackPlan &plan) const;
+	bool attach_stacked_if_covered(const std::string &ifname, const Ruleset &ruleset);
 	void detach_pin(const std::string &pin);
 	// The steps of apply (apply.cpp).
 	std::optional<AppliedState> check_running(const Ruleset &rs) const;
@@ -126,9 +138,9 @@ private:
 	void write_port_and_proto_classes(uint32_t gen, const CompiledTables &t);
 	void write_rules(uint32_t gen, const GenerationImage &img);
 	void switch_and_attach(uint32_t gen, const fw_active &previous, bool fresh_load,
-			       const ApplyTargets &targets);
+			       const StackPlan &plan);
 	void write_fast_if(const Ruleset &rs, const ApplyTargets &targets);
-	void detach_others(const ApplyTargets &targets);
+	void detach_others(const StackPlan &plan);
 };
 
 } // namespace fw

@@ -45,10 +45,17 @@ std::optional<bpf_prog_info> prog_info(int fd)
 	return info;
 }
 
-// The id of the program at our handle/priority on ifindex's egress, 0 if none.
-uint32_t filter_prog_id(uint32_t ifindex)
+// The hook a pin stands for: link_tci_<ifindex> is the ingress program for
+// what kernel IPsec decrypts (stack_attach.cpp), every other one egress.
+enum bpf_tc_attach_point point_of(const std::string &pin)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_EGRESS);
+	return pin.find("/link_tci_") != std::string::npos ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+// The id of the program at our handle/priority on ifindex's hook, 0 if none.
+uint32_t filter_prog_id(uint32_t ifindex, enum bpf_tc_attach_point point = BPF_TC_EGRESS)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kHandle, .priority = kPriority);
 	if (bpf_tc_query(&hook, &opts) != 0)
 		return 0;
@@ -70,7 +77,7 @@ bool tcx_missing(int err)
 
 void attach(int prog_fd, uint32_t ifindex, const std::string &ifname, const std::string &pin)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = point_of(pin));
 	int err = bpf_tc_hook_create(&hook); // the clsact qdisc; -EEXIST: already there
 	if (err && err != -EEXIST) {
 		if (err == -ENOENT || err == -EOPNOTSUPP || err == -EINVAL)
@@ -85,7 +92,7 @@ void attach(int prog_fd, uint32_t ifindex, const std::string &ifname, const std:
 		    .priority = kPriority);
 	err = bpf_tc_attach(&hook, &opts); // no BPF_TC_F_REPLACE: never overwrite
 	if (err == -EEXIST) {
-		uint32_t id = filter_prog_id(ifindex);
+		uint32_t id = filter_prog_id(ifindex, point_of(pin));
 		if (!ours || id != ours->id)
 			throw SystemError("cannot attach TC egress to " + ifname +
 					  ": another filter holds fwctl's reserved clsact handle 0xf3c7 "
@@ -122,7 +129,7 @@ std::optional<std::string> attached_program(const std::string &pin, uint32_t ifi
 {
 	OwnedFd f(bpf_obj_get(pin.c_str()));
 	auto ours = prog_info(f.fd);
-	if (!ours || filter_prog_id(ifindex) != ours->id)
+	if (!ours || filter_prog_id(ifindex, point_of(pin)) != ours->id)
 		return std::nullopt;
 	return std::string(ours->name);
 }
@@ -131,7 +138,7 @@ void detach(const std::string &pin, uint32_t ifindex)
 {
 	if (!attached_program(pin, ifindex))
 		return; // gone with its device, or not ours: leave it alone
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = point_of(pin));
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kHandle, .priority = kPriority);
 	bpf_tc_detach(&hook, &opts);
 }

@@ -12,6 +12,7 @@
 #include "route.h"
 #include "csum.h"
 #include "nat.h"
+#include "xfrm_fast.h"
 
 /* Interfaces fwctl is attached to, with FW_FAST_IF_* flags; written at
  * apply. FW_FAST_IF_OUT: a redirected frame may leave by it (an Ethernet
@@ -79,6 +80,8 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 	 * entry just made. Later packets come with theirs. */
 	if (!ct && (cfg->nat_count || cfg->pf_count))
 		return XDP_PASS;
+	if (!fw_xfrm_clear_ok(ct))
+		return XDP_PASS; /* an XFRM policy may cover it: lib/xfrm_fast.h */
 	if (p->l3_off != sizeof(struct ethhdr) || p->frag != FW_FRAG_NONE || !p->l4_ok)
 		return XDP_PASS;
 	/* IPv4 options and IPv6 hop-by-hop options (router alert, source

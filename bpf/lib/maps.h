@@ -175,6 +175,22 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } fw_trace_rb SEC(".maps");
+/* Stacked devices (fw/abi.h, lib/stack.h), written by the loader from the
+ * kernel's view of bridges, bonds and VLANs at apply. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_STACK_IF_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u32);
+} fw_stack_if SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct fw_stack_key);
+	__type(value, __u32);
+} fw_stack SEC(".maps");
 
 static __always_inline void fw_count(void *map, __u32 idx, __u32 len)
 {

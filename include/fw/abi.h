@@ -319,6 +319,27 @@ struct fw_pf_rule {
 	__u32 counter_slot; /* fw_rule_cnt: connections forwarded */
 };
 
+/* Stacked devices (bpf/lib/stack.h, docs/stacked.md): each frame is judged
+ * once, as arriving on the device that owns it at layer 3. fw_stack_if:
+ * ARRAY (mmapable) indexed by ifindex, FW_STACK_IF_* flags; an ifindex of
+ * FW_STACK_IF_MAX or more has none. fw_stack: HASH from fw_stack_key to
+ * the owning device's ifindex. */
+#define FW_STACK_IF_MAX 65536
+#define FW_STACK_IF_VLANS 0x1 /* carries 802.1Q devices judged here (key kind VLAN) */
+#define FW_STACK_IF_SLAVE 0x2 /* a bond slave whose frames are its bond's (kind BOND) */
+#define FW_STACK_IF_LOWER 0x4 /* a bridge port or bond slave: no layer 3 of its
+			       * own, so a connection recorded on it is stale */
+
+#define FW_STACK_KIND_BOND 1 /* {slave, 0} -> bond (native XDP on a bond runs on slaves) */
+#define FW_STACK_KIND_VLAN 2 /* {parent, vid} -> the 802.1Q device */
+
+struct fw_stack_key {
+	__u32 ifindex;
+	__u16 vid;
+	__u8 kind; /* FW_STACK_KIND_* */
+	__u8 pad;
+};
+
 /* Log events (ringbuf fw_log_rb), read by `fwctl log`. */
 struct fw_log_event {
 	__u64 ktime_ns; /* bpf_ktime_get_ns; user space maps it to wall time */
@@ -424,6 +445,7 @@ static_assert(sizeof(struct fw_trace_cfg) == 88, "fw_trace_cfg");
 static_assert(sizeof(struct fw_trace_event) == 120, "fw_trace_event");
 static_assert(sizeof(struct fw_nat_rule) == 24 + 8 * FW_NAT_MAX_EXEMPT, "fw_nat_rule");
 static_assert(sizeof(struct fw_pf_rule) == 24, "fw_pf_rule");
+static_assert(sizeof(struct fw_stack_key) == 8, "fw_stack_key");
 #endif
 
 #endif /* FW_ABI_H */

@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include "commands.h"
+#include "stack.h"
 #include "confirm.h"
 #include "stats_export.h"
 
@@ -203,7 +204,15 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 				covered.insert(a.ifname);
 		}
 		s["attachments"] = att;
-		json uncovered = json::array();
+		json uncovered = json::array(), stacked = json::array();
+		if (st) {
+			auto sel = st->ruleset.interfaces ? *st->ruleset.interfaces : netns_interfaces();
+			for (auto &[n, why] : stack_covered_now(sel)) { // docs/stacked.md
+				stacked.push_back({{"interface", n}, {"why", why}});
+				covered.insert(n);
+			}
+		}
+		s["stacked"] = stacked;
 		if (st)
 			for (auto &n : netns_interfaces())
 				if (!covered.count(n)) {
@@ -253,6 +262,9 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 				  << std::setw(10) << a["hook"].get<std::string>() << std::setw(10)
 				  << a["mode"].get<std::string>() << a["program"].get<std::string>()
 				  << (a["attached"].get<bool>() ? "" : "  (detached: interface gone)") << "\n";
+		for (auto &u : stacked)
+			std::cout << "  " << std::left << std::setw(16) << u["interface"].get<std::string>()
+				  << "stacked: " << u["why"].get<std::string>() << "\n";
 		for (auto &u : uncovered)
 			std::cout << "  " << std::left << std::setw(16) << u["interface"].get<std::string>()
 				  << "NOT covered: " << u["why"].get<std::string>() << "\n";

@@ -93,11 +93,39 @@ nsx() { local s=$1; shift; nsenter --net="$(ns_path "$s")" -- "$@"; }
 
 # link_veth NS1 IF1 NS2 IF2 : veth pair created directly inside the two
 # namespaces (never in the host namespace), both ends up.
+#
+# E2E_VLAN_NS=S (where the kernel has 8021q, e.g. the VM lane): S's
+# interfaces named vlanN become real 802.1Q devices of id N on a veth parent
+# "vlanNt"; the other end gets a device of the same id under its own name,
+# on parent "<name>t". Tags travel in the frame (tx VLAN offload off), as on
+# a wire.
 link_veth() {
+    if [ -n "${E2E_VLAN_NS:-}" ]; then
+        local vid=""
+        [ "$1" = "$E2E_VLAN_NS" ] && [[ $2 =~ ^vlan([0-9]+)$ ]] && vid=${BASH_REMATCH[1]}
+        [ "$3" = "$E2E_VLAN_NS" ] && [[ $4 =~ ^vlan([0-9]+)$ ]] && vid=${BASH_REMATCH[1]}
+        [ -n "$vid" ] && { link_vlan "$1" "$2" "$3" "$4" "$vid"; return; }
+    fi
     local a b
     a=$(ns_name "$1"); b=$(ns_name "$3")
     ip -n "$a" link add "$2" type veth peer name "$4" netns "$b" \
         || e2e_die "veth $1:$2 <-> $3:$4"
+    ip -n "$a" link set "$2" up
+    ip -n "$b" link set "$4" up
+}
+
+# link_vlan NS1 IF1 NS2 IF2 VID: a veth pair IF1t/IF2t carrying 802.1Q
+# devices IF1 and IF2 of id VID.
+link_vlan() {
+    local a b
+    a=$(ns_name "$1"); b=$(ns_name "$3")
+    ip -n "$a" link add "$2t" type veth peer name "$4t" netns "$b" || e2e_die "veth $1:$2t <-> $3:$4t"
+    nsx "$1" ethtool -K "$2t" txvlan off rxvlan off >/dev/null 2>&1
+    nsx "$3" ethtool -K "$4t" txvlan off rxvlan off >/dev/null 2>&1
+    ip -n "$a" link set "$2t" up
+    ip -n "$b" link set "$4t" up
+    ip -n "$a" link add link "$2t" name "$2" type vlan id "$5" || e2e_die "vlan $1:$2 id $5"
+    ip -n "$b" link add link "$4t" name "$4" type vlan id "$5" || e2e_die "vlan $3:$4 id $5"
     ip -n "$a" link set "$2" up
     ip -n "$b" link set "$4" up
 }
