@@ -227,6 +227,10 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	__u32 zero = 0;
 	int rc;
 
+	if (skb->mark == FW_REJECT_MARK) {
+		skb->mark = 0; /* our own reject answer (fw_tc_ingress) */
+		return TC_ACT_OK;
+	}
 	act = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!act || !act->valid)
 		return TC_ACT_OK;
@@ -244,6 +248,13 @@ SEC("tc")
 int fw_tc_egress(struct __sk_buff *skb)
 {
 	return fw_egress(skb, 0);
+}
+
+/* Sends reject answers back out (lib/reject.h); L3 devices have none. */
+SEC("tc")
+int fw_tc_ingress(struct __sk_buff *skb)
+{
+	return fw_reject_tc_ingress(skb);
 }
 
 SEC("tc")

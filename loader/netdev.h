@@ -23,7 +23,8 @@ uint32_t fast_if_flags(const std::string &ifname, uint32_t ifindex);
 // The interface's primary IPv4 address (network byte order), 0 if none.
 uint32_t primary_ipv4(const std::string &ifname);
 
-// True when any kernel IPsec (XFRM) policy exists.
+// True when a kernel IPsec (XFRM) policy for forwarded packets exists
+// (direction out or fwd).
 bool xfrm_policies_present();
 
 } // namespace fw

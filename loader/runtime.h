@@ -112,6 +112,7 @@ private:
 	void load_fresh(uint32_t ct_connections);
 	void remove_all_pins();
 	void attach(uint32_t ifindex, const std::string &ifname);
+	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
 	void detach_pin(const std::string &pin);
 	// The steps of apply (apply.cpp).
 	std::optional<AppliedState> check_running(const Ruleset &rs) const;

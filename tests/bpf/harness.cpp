@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -134,6 +135,8 @@ Harness::Result test_run(const std::string &pin, const Packet &p, void *ctx, siz
 		throw std::runtime_error("no pinned program " + pin + " (apply first)");
 	Harness::Result r;
 	LIBBPF_OPTS(bpf_test_run_opts, o);
+	o.ctx_out = ctx; // XDP: where the packet starts after any metadata
+	o.ctx_size_out = (uint32_t)ctx_size;
 	int err = run_once(prog, p.bytes, r.out, ctx, ctx_size, 1, o);
 	close(prog);
 	if (err)
@@ -161,7 +164,31 @@ Harness::Result Harness::xdp(const Packet &p, const std::string &in)
 	struct xdp_md ctx {};
 	ctx.data_end = (uint32_t)p.bytes.size();
 	ctx.ingress_ifindex = ifindex(in);
-	return test_run(pin_dir + "/prog_fw_xdp", p, &ctx, sizeof(ctx));
+	Result r = test_run(pin_dir + "/prog_fw_xdp", p, &ctx, sizeof(ctx));
+	// The output starts with the metadata; ctx.data says where the
+	// packet starts after it.
+	size_t meta = std::min<size_t>(ctx.data, r.out.size());
+	r.meta.assign(r.out.begin(), r.out.begin() + (long)meta);
+	r.out.erase(r.out.begin(), r.out.begin() + (long)meta);
+	return r;
+}
+
+bool Harness::Result::answered() const
+{
+	uint32_t magic = 0;
+	if (action == XDP_TX)
+		return true;
+	if (action != XDP_PASS || meta.size() < sizeof magic)
+		return false;
+	memcpy(&magic, meta.data() + meta.size() - sizeof magic, sizeof magic);
+	return magic == FW_REJECT_META_MAGIC;
+}
+
+Harness::Result Harness::tc_ingress(const Packet &p, const std::string &in)
+{
+	struct __sk_buff ctx {};
+	ctx.ifindex = ifindex(in);
+	return test_run(pin_dir + "/prog_fw_tc_ingress", p, &ctx, sizeof(ctx));
 }
 
 Harness::Result Harness::tc_egress(const Packet &p, const std::string &out)

@@ -33,10 +33,16 @@ struct Harness {
 	struct Result {
 		int action;                 // XDP_* or TC_ACT_*
 		std::vector<uint8_t> out;   // the packet as the program left it
+		std::vector<uint8_t> meta;  // XDP metadata in front of it
 		Packet packet() const;      // out, parsed as a Packet
+		// A reject answer on its way out: XDP_PASS with the mark for
+		// fw_tc_ingress in the metadata (or XDP_TX without metadata).
+		bool answered() const;
 	};
 	// Runs the XDP program (fw_xdp) with ingress on `in`.
 	Result xdp(const Packet &p, const std::string &in);
+	// Runs the TC ingress program (reject answers) on `in`.
+	Result tc_ingress(const Packet &p, const std::string &in);
 	// Runs the TC egress program on `out` (skb ifindex).
 	Result tc_egress(const Packet &p, const std::string &out);
 
