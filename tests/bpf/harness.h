@@ -26,7 +26,10 @@ struct Harness {
 
 	// Applies a ruleset given as JSON text (checked like a file); throws
 	// on errors with the checker's messages.
+	// Without a "fastpath" key: the fast path off (see harness.cpp).
 	void apply(const std::string &json_text);
+	// Exactly as written: the fast path on by default.
+	void apply_as_written(const std::string &json_text);
 	void down();
 	Runtime &runtime();
 
@@ -53,6 +56,7 @@ struct Harness {
 
 private:
 	Harness();
+	void apply_ruleset(const std::string &json_text, bool as_written);
 	Runtime *rt_ = nullptr;
 };
 

@@ -98,7 +98,7 @@ TEST_CASE("fast path: on by default, off while kernel IPsec policies for forward
 	PeerXdp peer("wan1");
 	const char *rules = R"({"interfaces": ["vlan1", "vlan2"],
 	  "forward": [ {"action": "accept", "in": "vlan1", "out": "vlan2"} ] })";
-	h.apply(rules); // no "fastpath" key
+	h.apply_as_written(rules); // no "fastpath" key
 	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40010, 53), "vlan1").action == XDP_REDIRECT);
 
 	// A policy installed after apply (a CHILD_SA coming up): the guard that
@@ -110,7 +110,7 @@ TEST_CASE("fast path: on by default, off while kernel IPsec policies for forward
 	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40011, 53), "vlan1").action == XDP_PASS);
 	// apply reads them too.
 	h.down();
-	h.apply(rules);
+	h.apply_as_written(rules);
 	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40012, 53), "vlan1").action == XDP_PASS);
 	ip("xfrm policy flush");
 	CHECK_FALSE(sync_ipsec_guard(h.pin_dir));
