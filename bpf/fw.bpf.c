@@ -333,6 +333,10 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	__be32 pre_saddr;
 	int rc;
 
+	if (skb->mark == FW_REJECT_MARK) {
+		skb->mark = 0; /* our own reject answer (fw_tc_ingress) */
+		return TC_ACT_OK;
+	}
 	act = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!act || !act->valid)
 		return TC_ACT_OK;
@@ -369,6 +373,21 @@ SEC("tc")
 int fw_tc_egress(struct __sk_buff *skb)
 {
 	return fw_egress(skb, 0);
+}
+
+/* Sends reject answers back out (lib/reject.h) and judges decrypted IPsec;
+ * L3 devices have no reject answers (fw_tc_ingress_xfrm_l3). */
+SEC("tc")
+int fw_tc_ingress(struct __sk_buff *skb)
+{
+	int rc = fw_reject_tc_ingress(skb);
+
+	if (rc != TC_ACT_UNSPEC)
+		return rc;
+	/* What kernel IPsec decrypted, where XDP never saw it (lib/xfrm_in.h);
+	 * everything else goes on to the next program (TCX_NEXT). */
+	rc = fw_xfrm_ingress(skb, 0);
+	return rc == TC_ACT_OK ? TC_ACT_UNSPEC : rc;
 }
 
 SEC("tc")

@@ -1,6 +1,7 @@
 // The apply transaction: compile, write the inactive generation (classifier
 // tables, rules with counter slots, NAT, config, applied state), switch,
 // attach. Any throw before the switch leaves the running ruleset in place.
+#include "ipsec_guard.h"
 #include "runtime.h"
 
 #include <arpa/inet.h>
@@ -109,6 +110,9 @@ void Runtime::commit(const GenerationImage &img)
 	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
 		throw SystemError(errno_message("cannot read fw_active", errno));
 	uint32_t gen = act.valid ? (act.gen ^ 1) : 1;
+	// Before the switch: the new generation's fast path never runs
+	// without knowing about IPsec policies (ipsec_guard.h).
+	write_ipsec_guard(fd("fw_ipsec_guard"));
 	fault_point("load");
 	phase(fresh_load ? "load and pin" : "open pins");
 

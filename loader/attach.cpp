@@ -36,7 +36,10 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 	if (access(xdp_pin.c_str(), F_OK) != 0) {
 		int prog = fd(l3 ? "prog_fw_xdp_l3" : "prog_fw_xdp");
 		LIBBPF_OPTS(bpf_link_create_opts, o);
-		o.flags = veth_without_xdp_peer(ifname, ifindex) ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+		// Native wherever the driver has it, a veth with a NAPI-less peer
+		// included: reject answers leave through TC (fw_tc_ingress), not
+		// XDP_TX, so nothing needs generic mode's skb per packet.
+		o.flags = XDP_FLAGS_DRV_MODE;
 		int link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
 		if (link < 0 && o.flags == XDP_FLAGS_DRV_MODE) {
 			o.flags = XDP_FLAGS_SKB_MODE; // the driver has no native XDP
@@ -50,6 +53,8 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 		if (bpf_obj_pin(link, xdp_pin.c_str()) != 0)
 			throw SystemError(errno_message("cannot pin " + xdp_pin, errno));
 	}
+	if (!l3)
+		attach_tc_ingress(ifindex, ifname);
 	if (access(tc_pin.c_str(), F_OK) != 0) {
 		int prog = fd(l3 ? "prog_fw_tc_egress_l3" : "prog_fw_tc_egress");
 		LIBBPF_OPTS(bpf_link_create_opts, o);
@@ -62,6 +67,22 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 		if (bpf_obj_pin(link, tc_pin.c_str()) != 0)
 			throw SystemError(errno_message("cannot pin " + tc_pin, errno));
 	}
+}
+
+// The program that sends reject answers back out (bpf/lib/reject.h). L3
+// devices have no answers: a reject is a drop there.
+void Runtime::attach_tc_ingress(uint32_t ifindex, const std::string &ifname)
+{
+	std::string pin = pin_path("link_tci_" + std::to_string(ifindex));
+	if (access(pin.c_str(), F_OK) == 0)
+		return;
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	int link = bpf_link_create(fd("prog_fw_tc_ingress"), (int)ifindex, BPF_TCX_INGRESS, &o);
+	if (link < 0)
+		throw SystemError(errno_message("cannot attach TC ingress (tcx) to " + ifname, errno));
+	Fd l(link);
+	if (bpf_obj_pin(link, pin.c_str()) != 0)
+		throw SystemError(errno_message("cannot pin " + pin, errno));
 }
 
 bool Runtime::attach_if_covered(const std::string &ifname)

@@ -140,7 +140,7 @@ uint32_t primary_ipv4(const std::string &ifname)
 }
 
 // Kernel IPsec (XFRM) policies decide in the stack what gets encrypted; a
-// packet redirected from XDP would skip them.
+// packet redirected from XDP would skip them (ipsec_guard.h).
 bool xfrm_policies_present()
 {
 	Fd s(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_XFRM));
@@ -161,8 +161,15 @@ bool xfrm_policies_present()
 		if (n <= 0)
 			return false;
 		for (auto *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_type == XFRM_MSG_NEWPOLICY)
-				return true;
+			// Out and fwd policies act on forwarded packets; in and
+			// socket policies (dir >= XFRM_POLICY_MAX) only on this
+			// host's own.
+			if (nh->nlmsg_type == XFRM_MSG_NEWPOLICY &&
+			    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct xfrm_userpolicy_info))) {
+				auto *pi = (struct xfrm_userpolicy_info *)NLMSG_DATA(nh);
+				if (pi->dir == XFRM_POLICY_OUT || pi->dir == XFRM_POLICY_FWD)
+					return true;
+			}
 			if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
 				return false;
 		}

@@ -25,7 +25,8 @@ uint64_t fast_if_mac(const std::string &ifname);
 // The interface's primary IPv4 address (network byte order), 0 if none.
 uint32_t primary_ipv4(const std::string &ifname);
 
-// True when any kernel IPsec (XFRM) policy exists.
+// True when a kernel IPsec (XFRM) policy for forwarded packets exists
+// (direction out or fwd).
 bool xfrm_policies_present();
 
 } // namespace fw

@@ -97,7 +97,7 @@ struct Ruleset {
 	std::vector<PortForward> port_forward;
 	// fwctl extension: forward accepted packets with bpf_redirect from XDP
 	// (see README, "Fast path"). Off by default.
-	bool fastpath = false;
+	bool fastpath = true; // "fastpath": false turns it off
 	// fwctl extension: "conntrack": {"max-connections": N}, the connection
 	// table's size (docs/conntrack.md). Unset: CT_DEFAULT_CONNECTIONS. The
 	// size is fixed when the datapath loads: apply refuses another size

@@ -221,8 +221,8 @@ ojson ruleset_to_ordered_json(const Ruleset &r)
 	j["version"] = 1;
 	if (r.interfaces)
 		j["interfaces"] = *r.interfaces;
-	if (r.fastpath)
-		j["fastpath"] = true;
+	if (!r.fastpath)
+		j["fastpath"] = false; // on by default
 	if (r.ct_max_connections)
 		j["conntrack"] = {{"max-connections", *r.ct_max_connections}};
 	j["policy"] = {{"input", action_name(r.policy_input)}, {"forward", action_name(r.policy_forward)}};

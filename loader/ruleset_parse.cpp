@@ -750,7 +750,7 @@ public:
 			else if (k == "port-forward")
 				port_forwards(v, p, r.port_forward);
 			else if (k == "fastpath")
-				r.fastpath = boolean(v, p).value_or(false);
+				r.fastpath = boolean(v, p).value_or(true);
 			else if (k == "conntrack")
 				conntrack(v, p, r);
 		}

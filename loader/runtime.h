@@ -124,13 +124,15 @@ private:
 	void attach(uint32_t ifindex, const std::string &ifname);
 	// Stacked devices and kernel IPsec (loader/stack_attach.cpp).
 	void attach_xfrm_ingress(const StackPlan &plan);
-	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
+	void attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname);
 	void attach_xfrm_output();
 	void detach_uppers_of(const StackPlan &plan);
 	bool xfrm_hooks_attached() const;
 	void xfrm_epoch_bump();
 	std::set<std::string> stack_wanted_pins(const StackPlan &plan) const;
 	bool attach_stacked_if_covered(const std::string &ifname, const Ruleset &ruleset);
+	// fw_tc_ingress: reject answers out, decrypted IPsec judged (attach.cpp).
+	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
 	void detach_pin(const std::string &pin);
 	// The steps of apply (apply.cpp).
 	std::optional<AppliedState> check_running(const Ruleset &rs) const;

@@ -55,12 +55,12 @@ void Runtime::attach_xfrm_ingress(const StackPlan &plan)
 {
 	for (auto &[name, idx] : plan.attach)
 		if (xdp_native(idx))
-			attach_tc_ingress(idx, name);
+			attach_xfrm_tc_ingress(idx, name);
 	for (auto &[name, idx] : plan.xfrm_only)
-		attach_tc_ingress(idx, name);
+		attach_xfrm_tc_ingress(idx, name);
 }
 
-void Runtime::attach_tc_ingress(uint32_t ifindex, const std::string &ifname)
+void Runtime::attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname)
 {
 	std::string pin = link_pin(pin_dir_, "tci", ifindex);
 	if (access(pin.c_str(), F_OK) == 0)
@@ -220,7 +220,7 @@ bool Runtime::attach_stacked_if_covered(const std::string &ifname, const Ruleset
 		return false;
 	for (auto &[idx, l] : links)
 		if (l.name == ifname && l.kind == "vlan")
-			attach_tc_ingress(idx, ifname);
+			attach_xfrm_tc_ingress(idx, ifname);
 	return true;
 }
 

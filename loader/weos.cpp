@@ -507,8 +507,13 @@ private:
 		else if (w == "log")
 			log(lx, t);
 		else if (w == "fastpath") {
+			// On by default; "fastpath off" turns it off.
+			auto v = lx.next();
+			if (v && v->text != "on" && v->text != "off")
+				throw CmdError{v->pos, quote(v->text) + " is not understood after " +
+							       quote(w) + ": on or off"};
 			expect_end(lx, w);
-			rs_.fastpath = true;
+			rs_.fastpath = !v || v->text == "on";
 		} else if (w == "conntrack")
 			conntrack(lx, t);
 		else
@@ -769,8 +774,8 @@ std::string weos_export(const Ruleset &r)
 			o << ' ' << weos_word(i);
 		o << '\n';
 	}
-	if (r.fastpath)
-		o << "fastpath\n";
+	if (!r.fastpath)
+		o << "fastpath off\n"; // on by default
 	if (r.ct_max_connections)
 		o << "conntrack max-connections " << *r.ct_max_connections << '\n';
 	o << "input policy " << action_name(r.policy_input) << '\n';

@@ -27,11 +27,23 @@ struct {
 	__type(value, __u64); /* mmapable arrays lay values out 8 bytes apart */
 } fw_fast_if SEC(".maps");
 
+/* fw_ipsec_guard[0]: non-zero while kernel XFRM policies for forwarded
+ * packets (out, fwd) exist; then nothing takes the fast path, since a
+ * redirect would skip their encryption. Written by apply and kept current
+ * by `fwctl watch` from XFRM policy events (loader/ipsec_guard.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fw_ipsec_guard SEC(".maps");
+
 /* IPsec never takes the fast path: IKE, NAT-T and ESP/AH go to the stack
  * (a local daemon may terminate them, or the kernel decrypt them), and
  * the egress must be an Ethernet device, so traffic routed into a VPN's
  * TUN device (kernel-libipsec) is never redirected. Kernel XFRM policies
- * are invisible here: `apply` refuses "fastpath" while any exist. */
+ * are invisible here: fw_ipsec_guard turns the fast path off while any
+ * exist. */
 static __always_inline int fw_fastpath_ipsec(const struct fw_pkt *p)
 {
 	if (p->t.proto == IPPROTO_ESP || p->t.proto == IPPROTO_AH)
@@ -73,8 +85,12 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 	struct bpf_fib_lookup f = {};
 	struct ethhdr *eth = data;
 	__u64 *in_flags, *out_flags;
+	__u32 zero = 0, *ipsec;
 
 	if (!(cfg->flags & FW_CFG_F_FASTPATH))
+		return XDP_PASS;
+	ipsec = bpf_map_lookup_elem(&fw_ipsec_guard, &zero);
+	if (!ipsec || *ipsec)
 		return XDP_PASS;
 	/* The first packet of a translated connection: TC egress finds the
 	 * entry just made. Later packets come with theirs. */

@@ -32,10 +32,18 @@
  * user-space reader of the device (e.g. the VPN daemon) rather than back to
  * the sender, so there is no way to answer from XDP there.
  *
- * veth: XDP_TX in native mode hands the answer to the peer's NAPI, which
- * exists only when the peer has GRO on or an XDP program; else the kernel
- * drops it silently. The loader therefore attaches in generic mode to a veth
- * whose peer cannot take XDP frames (loader/runtime.cpp).
+ * Delivery: not XDP_TX. On a veth, native XDP_TX hands the answer to the
+ * peer's NAPI, which exists only when the peer has GRO on or an XDP
+ * program, else the kernel drops it silently; and whether the peer has one
+ * can change after apply. So the answer, built here, goes up with
+ * FW_REJECT_META_MAGIC in its XDP metadata (XDP_PASS) and fwctl's TC
+ * ingress program (fw_tc_ingress) redirects it out of the interface it came
+ * in by, through the ordinary transmit path, which works on every device.
+ * That keeps XDP native everywhere (drops stay cheap); answers are rate
+ * limited, so the detour through an skb costs nothing that matters. A
+ * driver without XDP metadata gets XDP_TX, as before. An answer that meets
+ * no TC program (none attached) is addressed to another host's MAC: the
+ * stack drops it as PACKET_OTHERHOST, nothing leaks.
  */
 #ifndef FW_REJECT_H
 #define FW_REJECT_H
@@ -311,6 +319,22 @@ static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_
 	return grow + qlen;
 }
 
+/* XDP_PASS with the answer's mark in the metadata, for fw_tc_ingress; XDP_TX
+ * where the driver keeps no metadata. */
+static __always_inline int fw_reject_via_tc(struct xdp_md *ctx)
+{
+	void *data, *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32)))
+		return XDP_TX;
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if (meta + sizeof(__u32) > data)
+		return XDP_TX;
+	*(__u32 *)meta = FW_REJECT_META_MAGIC;
+	return XDP_PASS;
+}
+
 static __always_inline int fw_reject_xdp(struct xdp_md *ctx, struct fw_pkt *p, int l3)
 {
 	void *data = (void *)(long)ctx->data;
@@ -333,7 +357,20 @@ static __always_inline int fw_reject_xdp(struct xdp_md *ctx, struct fw_pkt *p, i
 	if (!sent)
 		return XDP_DROP;
 	fw_stat(FW_STAT_REJECT_SENT, sent);
-	return XDP_TX;
+	return fw_reject_via_tc(ctx);
+}
+
+/* TC ingress: a reject answer from fw_reject_xdp goes back out of the
+ * interface it arrived on. Everything else continues (TCX_NEXT) untouched. */
+static __always_inline int fw_reject_tc_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *meta = (void *)(long)skb->data_meta;
+
+	if (meta + sizeof(__u32) > data || *(__u32 *)meta != FW_REJECT_META_MAGIC)
+		return TC_ACT_UNSPEC;
+	skb->mark = FW_REJECT_MARK;
+	return bpf_redirect(skb->ifindex, 0);
 }
 
 #endif

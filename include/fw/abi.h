@@ -86,6 +86,14 @@ struct fw_active {
  * word, so flags and address change together. */
 #define FW_FAST_IF_MAC_SHIFT 16
 
+/* A reject answer built in XDP leaves through TC, not XDP_TX (XDP_TX on a
+ * veth whose peer has no NAPI is lost): XDP passes the answer up with this
+ * value in its metadata, fwctl's TC ingress program sends it back out of
+ * the same interface, marked FW_REJECT_MARK so TC egress leaves it alone
+ * (bpf/lib/reject.h). */
+#define FW_REJECT_META_MAGIC 0x46575252u /* "FWRR" */
+#define FW_REJECT_MARK 0x46575252u
+
 struct fw_gen_cfg {
 	__u8 policy[FW_CHAINS]; /* enum fw_verdict when no rule matches */
 	__u8 flags;             /* FW_CFG_F_* */

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "ipsec_guard.h"
 
 namespace fw::cli {
 
@@ -307,6 +308,22 @@ private:
 	}
 };
 
+// The fast path's IPsec guard follows XFRM policies (ipsec_guard.h);
+// said only when it changes.
+void sync_ipsec(const std::string &pin_dir)
+{
+	static int last = -1;
+	try {
+		int now = sync_ipsec_guard(pin_dir) ? 1 : 0;
+		if (now != last)
+			say(now ? "kernel IPsec policies present: the fast path is off"
+				: "no kernel IPsec policies: the fast path may run");
+		last = now;
+	} catch (const std::exception &e) {
+		warn(std::string("IPsec guard: ") + e.what());
+	}
+}
+
 } // namespace
 
 void register_watch_command(CLI::App &app, Context &ctx)
@@ -318,17 +335,19 @@ void register_watch_command(CLI::App &app, Context &ctx)
 	watch->callback([&ctx] {
 		require_root();
 		LinkMonitor mon; // subscribe before the catch-up scan: nothing slips between
+		XfrmPolicyMonitor xfrm; // likewise before the first dump
 		Signals sig;
 		Watcher w(ctx.pin_dir);
 		w.reconcile({}, true);
+		sync_ipsec(ctx.pin_dir);
 		if (once) {
 			ctx.exit_code = w.failures() ? 1 : 0;
 			return;
 		}
 		say("watching link events (pin dir " + ctx.pin_dir + ")");
-		struct pollfd p[2] = {{mon.fd(), POLLIN, 0}, {sig.fd(), POLLIN, 0}};
+		struct pollfd p[3] = {{mon.fd(), POLLIN, 0}, {sig.fd(), POLLIN, 0}, {xfrm.fd(), POLLIN, 0}};
 		for (;;) {
-			if (poll(p, 2, -1) < 0) {
+			if (poll(p, 3, -1) < 0) {
 				if (errno == EINTR)
 					continue;
 				throw SystemError(errno_message("poll", errno));
@@ -341,7 +360,11 @@ void register_watch_command(CLI::App &app, Context &ctx)
 					return;
 				}
 				full = s == SIGHUP;
+				if (full)
+					sync_ipsec(ctx.pin_dir);
 			}
+			if ((p[2].revents & POLLIN) && xfrm.drain())
+				sync_ipsec(ctx.pin_dir);
 			std::vector<LinkEvent> events;
 			if ((p[0].revents & POLLIN) && !mon.read(events)) {
 				warn("link events were lost (queue overflow): rescanning every interface");

@@ -26,17 +26,26 @@ struct Harness {
 
 	// Applies a ruleset given as JSON text (checked like a file); throws
 	// on errors with the checker's messages.
+	// Without a "fastpath" key: the fast path off (see harness.cpp).
 	void apply(const std::string &json_text);
+	// Exactly as written: the fast path on by default.
+	void apply_as_written(const std::string &json_text);
 	void down();
 	Runtime &runtime();
 
 	struct Result {
 		int action;                 // XDP_* or TC_ACT_*
 		std::vector<uint8_t> out;   // the packet as the program left it
+		std::vector<uint8_t> meta;  // XDP metadata in front of it
 		Packet packet() const;      // out, parsed as a Packet
+		// A reject answer on its way out: XDP_PASS with the mark for
+		// fw_tc_ingress in the metadata (or XDP_TX without metadata).
+		bool answered() const;
 	};
 	// Runs the XDP program (fw_xdp) with ingress on `in`.
 	Result xdp(const Packet &p, const std::string &in);
+	// Runs the TC ingress program (reject answers) on `in`.
+	Result tc_ingress(const Packet &p, const std::string &in);
 	// Runs the TC egress program on `out` (skb ifindex). With `in`, the
 	// skb is a forwarded one that came in by `in` (skb_iif); without, it is
 	// one this host sends.
@@ -60,6 +69,7 @@ struct Harness {
 
 private:
 	Harness();
+	void apply_ruleset(const std::string &json_text, bool as_written);
 	Runtime *rt_ = nullptr;
 };
 

@@ -5,9 +5,11 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "harness.h"
+#include "ipsec_guard.h"
 
 using namespace fw;
 using namespace fw::test;
@@ -84,8 +86,42 @@ TEST_CASE("fast path: IPsec, TTL 1, input traffic, drops and the default stay of
 	CHECK(h.xdp(Packet::udp("10.1.0.2", "10.1.0.1", 1, 2), "vlan1").action == XDP_PASS); // input
 	CHECK(h.xdp(Packet::udp("192.0.2.2", "10.1.0.2", 1, 2), "vlan2").action == XDP_DROP);
 	h.down();
-	h.apply(R"({"interfaces": ["vlan1", "vlan2"], "forward": [ {"action": "accept", "in": "vlan1", "out": "vlan2"} ] })");
+	h.apply(R"({"fastpath": false, "interfaces": ["vlan1", "vlan2"],
+	  "forward": [ {"action": "accept", "in": "vlan1", "out": "vlan2"} ] })");
 	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40001, 53), "vlan1").action == XDP_PASS);
+}
+
+TEST_CASE("fast path: on by default, off while kernel IPsec policies for forwarded packets exist")
+{
+	Harness &h = Harness::get();
+	h.down();
+	PeerXdp peer("wan1");
+	const char *rules = R"({"interfaces": ["vlan1", "vlan2"],
+	  "forward": [ {"action": "accept", "in": "vlan1", "out": "vlan2"} ] })";
+	h.apply_as_written(rules); // no "fastpath" key
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40010, 53), "vlan1").action == XDP_REDIRECT);
+
+	// A policy installed after apply (a CHILD_SA coming up): the guard that
+	// `fwctl watch` writes on the XFRM event takes the fast path off.
+	auto ip = [](const std::string &args) { return system(("ip " + args + " 2>/dev/null").c_str()); };
+	REQUIRE(ip("xfrm policy add src 10.1.0.0/16 dst 198.51.100.0/24 dir out "
+		   "tmpl src 192.0.2.1 dst 192.0.2.2 proto esp mode tunnel") == 0);
+	CHECK(sync_ipsec_guard(h.pin_dir));
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40011, 53), "vlan1").action == XDP_PASS);
+	// apply reads them too.
+	h.down();
+	h.apply_as_written(rules);
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40012, 53), "vlan1").action == XDP_PASS);
+	ip("xfrm policy flush");
+	CHECK_FALSE(sync_ipsec_guard(h.pin_dir));
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40013, 53), "vlan1").action == XDP_REDIRECT);
+
+	// Input and socket policies concern this host's own traffic only.
+	REQUIRE(ip("xfrm policy add src 198.51.100.0/24 dst 10.1.0.1/32 dir in "
+		   "tmpl src 192.0.2.2 dst 192.0.2.1 proto esp mode tunnel") == 0);
+	CHECK_FALSE(sync_ipsec_guard(h.pin_dir));
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 40014, 53), "vlan1").action == XDP_REDIRECT);
+	ip("xfrm policy flush");
 }
 
 TEST_CASE("fast path: an egress device that cannot take XDP frames is never a target")

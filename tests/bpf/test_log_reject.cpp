@@ -2,6 +2,8 @@
 // ICMP/ICMPv6 port unreachable) built by the XDP program.
 #include <doctest/doctest.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <thread>
 #include <time.h>
 
 #include <bpf/libbpf.h>
@@ -242,7 +244,7 @@ TEST_CASE("reject TCP: a RST the sender accepts")
 	{
 		Packet in = tcp_seg("192.0.2.2", "192.0.2.1", 40000, 23, 0x02, 0x11223344, 0);
 		auto r = h.xdp(in, "vlan2");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		Packet out = r.packet();
 		REQUIRE(out.bytes.size() == 14 + 20 + 20);
 		CHECK(macs_swapped(in, out));
@@ -263,7 +265,7 @@ TEST_CASE("reject TCP: a RST the sender accepts")
 	{
 		Packet in = tcp_seg("192.0.2.2", "192.0.2.1", 40000, 23, 0x01, 1000, 0, 10);
 		auto r = h.xdp(in, "vlan2");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		Packet out = r.packet();
 		CHECK(get32(out.bytes, out.l4 + 8) == 1011);
 		CHECK(out.l4_checksum_ok());
@@ -272,7 +274,7 @@ TEST_CASE("reject TCP: a RST the sender accepts")
 	{
 		Packet in = tcp_seg("192.0.2.2", "192.0.2.1", 40000, 23, 0x18, 5000, 0xdeadbeef, 100);
 		auto r = h.xdp(in, "vlan2");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		Packet out = r.packet();
 		REQUIRE(out.bytes.size() == 54);
 		CHECK(out.bytes[out.l4 + 13] == 0x04);
@@ -291,7 +293,7 @@ TEST_CASE("reject TCP: a RST the sender accepts")
 	{
 		Packet in = tcp_seg("2001:db8::2", "2001:db8::1", 40000, 23, 0x02, 7, 0);
 		auto r = h.xdp(in, "vlan2");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		Packet out = r.packet();
 		REQUIRE(out.bytes.size() == 14 + 40 + 20);
 		CHECK(macs_swapped(in, out));
@@ -317,7 +319,7 @@ TEST_CASE("reject UDP: ICMP / ICMPv6 port unreachable quoting header + 8 bytes")
 	{
 		Packet in = Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999, 100);
 		auto r = h.xdp(in, "vlan2");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		Packet out = r.packet();
 		REQUIRE(out.bytes.size() == 14 + 20 + 8 + 20 + 8);
 		CHECK(macs_swapped(in, out));
@@ -334,7 +336,7 @@ TEST_CASE("reject UDP: ICMP / ICMPv6 port unreachable quoting header + 8 bytes")
 	{
 		Packet in = Packet::udp("2001:db8::2", "2001:db8::1", 5555, 9999, 100);
 		auto r = h.xdp(in, "vlan2");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		Packet out = r.packet();
 		REQUIRE(out.bytes.size() == 14 + 40 + 8 + 40 + 8);
 		CHECK(macs_swapped(in, out));
@@ -351,7 +353,7 @@ TEST_CASE("reject UDP: ICMP / ICMPv6 port unreachable quoting header + 8 bytes")
 	{
 		Packet in = Packet::udp("10.1.0.2", "198.51.100.7", 5555, 53);
 		auto r = h.xdp(in, "vlan1");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		Packet out = r.packet();
 		CHECK(out.src() == "198.51.100.7");
 		CHECK(out.dst() == "10.1.0.2");
@@ -363,7 +365,7 @@ TEST_CASE("reject UDP: ICMP / ICMPv6 port unreachable quoting header + 8 bytes")
 		CHECK(h.xdp(err, "vlan2").action == XDP_DROP);
 		Packet echo = Packet::icmp("192.0.2.2", "192.0.2.1", 8);
 		auto r = h.xdp(echo, "vlan2");
-		REQUIRE(r.action == XDP_TX);
+		REQUIRE(r.answered());
 		CHECK(r.packet().l4_checksum_ok());
 	}
 	SUBCASE("broadcast is not answered")
@@ -382,9 +384,9 @@ TEST_CASE("rejects are rate-limited: over the bucket a silent drop")
 	uint64_t s0 = h.stat(FW_STAT_REJECT_SENT).packets, l0 = h.stat(FW_STAT_REJECT_LIMITED).packets;
 	int tx = 0, drop = 0;
 	for (int i = 0; i < 80; i++) {
-		int a = h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2").action;
-		tx += a == XDP_TX;
-		drop += a == XDP_DROP;
+		auto r = h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2");
+		tx += r.answered();
+		drop += r.action == XDP_DROP;
 	}
 	uint64_t sent = h.stat(FW_STAT_REJECT_SENT).packets - s0;
 	uint64_t limited = h.stat(FW_STAT_REJECT_LIMITED).packets - l0;
@@ -395,6 +397,28 @@ TEST_CASE("rejects are rate-limited: over the bucket a silent drop")
 	CHECK(limited == 30);
 	// 10 ms later: one more.
 	h.clock_advance(10000000);
-	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2").action == XDP_TX);
+	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2").answered());
 	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2").action == XDP_DROP);
+}
+
+TEST_CASE("reject answers leave through TC: XDP passes them up marked, TC ingress leaves others alone")
+{
+	Harness &h = Harness::get();
+	h.down();
+	h.apply(R"({"input": [{"action": "reject", "proto": "udp", "dport": 9999}]})");
+	auto r = h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2");
+	// Native XDP on a veth whose peer has no NAPI cannot XDP_TX: the answer
+	// goes up with the mark for fw_tc_ingress (BPF_PROG_TEST_RUN keeps
+	// metadata, as veth and generic XDP do).
+	CHECK(r.action == XDP_PASS);
+	REQUIRE(r.answered());
+	CHECK(r.packet().src() == "192.0.2.1");
+	CHECK(r.packet().dst() == "192.0.2.2");
+	// Any other packet meets TC ingress without the mark: next program,
+	// untouched (a test run's skb has no metadata).
+	auto t = h.tc_ingress(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9998), "vlan2");
+	CHECK(t.action == TC_ACT_UNSPEC);
+	auto plain = h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9998), "vlan2");
+	CHECK(plain.action == XDP_PASS);
+	CHECK_FALSE(plain.answered());
 }

@@ -33,7 +33,7 @@ rules "$E2E_TMP/default.json"
 rules "$E2E_TMP/small.json" '{ "max-connections": 4096 }'
 assert_exit 0 "apply with the default table" fw fw apply "$E2E_TMP/default.json"
 st=$(fw fw status --json)
-assert_eq 2 "$(echo "$st" | json_get attachments.length)" "status still lists the attachments"
+assert_eq 3 "$(echo "$st" | json_get attachments.length)" "status still lists the attachments (XDP, TC ingress, TC egress)"
 assert_eq 131072 "$(echo "$st" | json_get conntrack.max_connections)" "default: 131072 connections"
 assert_eq 262144 "$(ct_map max_entries)" "fw_ct has 262144 entries (two per connection)"
 assert_eq lru_hash "$(ct_map type)" "fw_ct is an LRU hash"

@@ -27,7 +27,7 @@ assert_udp_ok wan r 192.0.2.1 501
 
 assert_exit 0 "fwctl apply" fw r apply "$E2E_TMP/rules.json"
 status=$(fw r status --json)
-assert_eq 4 "$(echo "$status" | json_get attachments.length)" "XDP + TC egress on vlan1 and vlan2"
+assert_eq 6 "$(echo "$status" | json_get attachments.length)" "XDP, TC ingress (reject answers) and TC egress on vlan1 and vlan2"
 assert_match '"mode": "(native|generic)"' "$status" "status reports the XDP mode"
 
 # Input chain: UDP 500 arrives, UDP 501 does not.

@@ -12,8 +12,8 @@ link_veth fw eth0 h1 eth0
 addr fw eth0 192.0.2.1/24 2001:db8::1/64
 addr h1 eth0 192.0.2.2/24 2001:db8::2/64
 ns_sysctl fw net.ipv6.conf.eth0.accept_dad=0 2>/dev/null || true
-# A plain veth peer (no GRO, no XDP): fwctl attaches in generic mode there
-# so that reject answers (XDP_TX) reach h1 (loader/runtime.cpp).
+# A plain veth peer (no GRO, no XDP): XDP_TX would be lost there, so reject
+# answers leave through fwctl's TC ingress program (bpf/lib/reject.h).
 
 cat >"$E2E_TMP/rules.json" <<'JSON'
 { "version": 1,
@@ -27,6 +27,8 @@ cat >"$E2E_TMP/rules.json" <<'JSON'
   ] }
 JSON
 assert_exit 0 "apply" fw fw apply "$E2E_TMP/rules.json"
+assert_match '"mode": "native"' "$(fw fw status --json)" "XDP is native on a veth whose peer has no NAPI"
+assert_match '"hook": "tc-ingress"' "$(fw fw status --json)" "the reject answers' TC ingress program is attached"
 # Wait until the link answers (IPv6 DAD, neighbours).
 wait_ping h1 192.0.2.1 5 >/dev/null 2>&1 || true
 nsx h1 ping -6 -c1 -W2 2001:db8::1 >/dev/null 2>&1 || true

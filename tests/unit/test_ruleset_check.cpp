@@ -583,7 +583,7 @@ TEST_CASE("conntrack max-connections: bounds, default, canonical JSON")
 	}
 
 	// Ordered JSON: a top-level setting, after fastpath, before the policy.
-	auto r = check(R"({"policy": {"input": "drop"}, "conntrack": {"max-connections": 5000}, "fastpath": true})");
+	auto r = check(R"({"policy": {"input": "drop"}, "conntrack": {"max-connections": 5000}, "fastpath": false})");
 	REQUIRE(r.ruleset);
 	auto ordered = ruleset_to_ordered_json(*r.ruleset);
 	std::vector<std::string> keys;

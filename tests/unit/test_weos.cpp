@@ -358,6 +358,9 @@ TEST_SUITE("weos import: syntax")
 	{
 		Ruleset r = import_ok("log limit 5/second burst 20\ninterfaces vlan1 vlan2\ninterfaces vlan3\nfastpath\n");
 		CHECK(r.fastpath);
+		CHECK_FALSE(import_ok("fastpath off\n").fastpath);
+		CHECK(import_ok("fastpath on\n").fastpath);
+		CHECK(import_ok("log limit 5/second\n").fastpath); // on by default
 		CHECK(r.log_set);
 		CHECK(r.log.rate == 5);
 		CHECK(r.log.unit == "second");
@@ -558,7 +561,7 @@ TEST_SUITE("weos export")
 	{
 		Ruleset r;
 		r.interfaces = std::vector<std::string>{"vlan1", "vlan2"};
-		r.fastpath = true;
+		r.fastpath = false; // not the default: must round-trip
 		r.ct_max_connections = 1000000;
 		r.policy_input = Action::drop;
 		r.log_set = true;

@@ -936,7 +936,7 @@ std::string nft_ct_masq(int n)
 
 struct FwctlOpts {
 	bool drop = false; // policy accept, the last rule drops (else policy drop, it accepts)
-	bool fast = false; // "fastpath": true
+	int fast = -1;     // -1: no "fastpath" key (the default: on); 0/1: "fastpath": false/true
 	bool nat = false;  // masquerade out of f1
 };
 
@@ -952,8 +952,8 @@ json fwctl_rules(int n, FwctlOpts o)
 		{"interfaces", {"f0", "f1"}},
 		{"policy", {{"input", "accept"}, {"forward", drop ? "accept" : "drop"}}},
 		{"forward", rules}};
-	if (o.fast)
-		doc["fastpath"] = true;
+	if (o.fast >= 0)
+		doc["fastpath"] = o.fast == 1;
 	if (o.nat)
 		doc["nat"] = json::array({{{"out", "f1"}}});
 	return doc;
@@ -1208,15 +1208,16 @@ int main(int argc, char **argv)
 		};
 		if (!fwctl.empty()) {
 			variants.push_back({"fwctl", true, false,
-					    "fwctl (hook): the nft-linear rules as rules.json, forward policy drop",
+					    "fwctl (hook): the nft-linear rules as rules.json, forward policy drop; "
+					    "the default configuration (no \"fastpath\" key: the fast path is on)",
 					    [&](int n) { return fwctl_apply(n, {}); }, fwctl_down});
-			variants.push_back({"fwctl-fast", true, false,
-					    "fwctl (hook): as fwctl, with \"fastpath\": true (XDP bpf_redirect)",
-					    [&](int n) { return fwctl_apply(n, {.fast = true}); }, fwctl_down});
+			variants.push_back({"fwctl-stack", true, false,
+					    "fwctl (hook): as fwctl, with \"fastpath\": false (XDP_PASS into the stack)",
+					    [&](int n) { return fwctl_apply(n, {.fast = 0}); }, fwctl_down});
 			variants.push_back({"fwctl-nat", true, false,
 					    "fwctl (hook): as nft-ct-masq (N-1 drop rules, udp dport 9000 accept, "
-					    "masquerade out of f1), with \"fastpath\": true",
-					    [&](int n) { return fwctl_apply(n, {.fast = true, .nat = true}); },
+					    "masquerade out of f1), default configuration (fast path on)",
+					    [&](int n) { return fwctl_apply(n, {.nat = true}); },
 					    fwctl_down, true});
 			variants.push_back({"fwctl-drop", true, true,
 					    "fwctl (hook): the nft-linear-drop rules; rate = the last rule's counter "
