@@ -45,9 +45,9 @@ pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc)
 
 // Rolls back a pending confirmation (lock held by rt): applies the
 // previous ruleset, or takes the firewall down when there was none. If
-// the previous ruleset cannot be applied any more (e.g. one of its
-// interfaces is gone), takes the firewall down too: the point of
-// --confirm is that an unconfirmed ruleset does not stay. Returns a
+// the previous ruleset cannot be applied any more, applies the fail-safe
+// ruleset (failsafe.h), never `down`: the point of --confirm is that an
+// unconfirmed ruleset does not stay, and no firewall is worse. Returns a
 // sentence saying what it did.
 std::string confirm_revert(Runtime &rt, const AppliedState &st, const PendingConfirm &pc);
 

@@ -239,7 +239,7 @@ private:
 		// One line, key=value, fit for the journal.
 		std::string line = time + " " + chain + " " + std::to_string(e.position);
 		if (!cmt.empty())
-			line += " \"" + cmt + "\"";
+			line += " \"" + escape_text(cmt) + "\"";
 		line += std::string(" ") + verdict_name(e.verdict) + " in=" + ifname_of(e.in_ifindex);
 		if (e.out_ifindex)
 			line += " out=" + ifname_of(e.out_ifindex);

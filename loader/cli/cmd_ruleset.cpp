@@ -8,7 +8,9 @@
 
 #include "confirm.h"
 
+#include "absent_ifaces.h"
 #include "classifier.h"
+#include "durable_file.h"
 #include "commands.h"
 #include "trace.h"
 
@@ -34,6 +36,7 @@ Ruleset load_ruleset_file(const std::string &path)
 			std::cerr << format_error(path, e) << "\n";
 		throw InputError(std::to_string(r.errors.size()) + " error(s); nothing was changed");
 	}
+	warn_absent_interfaces(path, r.absent);
 	return *r.ruleset;
 }
 
@@ -107,7 +110,7 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 	auto *show = app.add_subcommand("show", "print the applied ruleset as JSON");
 	show->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false);
+		rt.prepare(false, Runtime::Lock::shared);
 		auto st = rt.applied();
 		if (!st)
 			throw SystemError("nothing is applied at " + ctx.pin_dir);
@@ -118,24 +121,11 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 	save->add_option("FILE", save_file, "default /etc/fwctl/rules.json");
 	save->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false);
+		rt.prepare(false, Runtime::Lock::shared);
 		auto st = rt.applied();
 		if (!st)
 			throw SystemError("nothing is applied at " + ctx.pin_dir + ": nothing to save");
-		std::string dir = save_file.substr(0, save_file.rfind('/'));
-		if (!dir.empty() && dir != save_file)
-			std::system(("mkdir -p '" + dir + "'").c_str());
-		std::string tmp = save_file + ".tmp";
-		{
-			std::ofstream f(tmp);
-			if (!f)
-				throw SystemError("cannot write " + tmp);
-			f << applied_text(*st) << "\n";
-			if (!f.flush())
-				throw SystemError("cannot write " + tmp);
-		}
-		if (rename(tmp.c_str(), save_file.c_str()) != 0)
-			throw SystemError("cannot replace " + save_file);
+		write_file_durably(save_file, applied_text(*st) + "\n");
 		std::cout << "saved " << st->hash << " to " << save_file << "\n";
 	});
 

@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 	cli::register_conntrack_commands(app, ctx);
 	cli::register_log_commands(app, ctx);
 	cli::register_watch_command(app, ctx);
+	cli::register_run_command(app, ctx);
 	cli::register_weos_commands(app, ctx);
 
 	try {
