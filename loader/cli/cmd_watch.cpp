@@ -292,6 +292,9 @@ private:
 			if (fresh || it->second != now) {
 				changed = true;
 				it->second = now;
+				say("masquerade on " + n + ": " +
+				    (now ? "now " + addr_text(4, (const uint8_t *)&now)
+					 : std::string("no IPv4 address: its packets are dropped (counted)")));
 			}
 		}
 		return changed;

@@ -55,32 +55,33 @@ no_absent() { [ "$(fw gw status --json | json_get absent.length)" = 0 ]; }
 wait_until 10 no_absent || fail "still absent: $(fw gw status --json | json_get absent)"
 
 assert_udp_ok h1 h2 198.51.100.2 7100
-assert_eq 198.51.100.1 "$E2E_UDP_SEEN_SRC" "first traffic masqueraded to the WAN address (no inside address on the WAN)"
+assert_eq 198.51.100.1 "${E2E_UDP_SEEN_SRC%:*}" "first traffic masqueraded to the WAN address (no inside address on the WAN)"
 assert_udp_fails h2 h1 10.14.1.2 7101
 assert_udp_ok h1 gw 10.14.1.1 7000
 assert_ping_fails h2 198.51.100.1
 
 # --- 3. masquerade follows the address ---------------------------------------
-n=$(grep -c "re-applied ruleset" "$RLOG")
-ip -n "$GW" route add 198.51.100.2/32 dev wan   # survives the address changes below
-ip -n "$GW" addr add 198.51.100.7/24 dev wan
+# The watcher logs each address it compiles in; wait for the last one.
+masq_is() { grep "masquerade on wan: " "$RLOG" | tail -n 1 | grep -q "$1"; }
 ip -n "$GW" addr del 198.51.100.1/24 dev wan
-wait_until 5 reapplied $((n + 1)) || fail "no re-apply after the WAN address changed"
-assert_udp_ok h1 h2 198.51.100.2 7102
-assert_eq 198.51.100.7 "$E2E_UDP_SEEN_SRC" "a new connection uses the new WAN address"
-
-n=$(grep -c "re-applied ruleset" "$RLOG")
-ip -n "$GW" addr del 198.51.100.7/24 dev wan
-wait_until 5 reapplied $((n + 1)) || fail "no re-apply after the WAN address went away"
+wait_until 5 masq_is "no IPv4 address" || fail "the watcher did not notice the address loss"
+# The kernel flushed the routes through wan with its last address; a PPP
+# link has its peer route without a local address for a moment: the same.
+ip -n "$GW" route add 198.51.100.2/32 dev wan
 assert_udp_fails h1 h2 198.51.100.2 7103
 assert_ge 1 "$(fw gw stats --json | json_get other.nat_no_address.packets)" \
     "masqueradable packets without an address are dropped and counted"
 
+ip -n "$GW" addr add 198.51.100.7/24 dev wan
+wait_until 5 masq_is "now 198.51.100.7" || fail "the watcher did not follow the new address"
+assert_udp_ok h1 h2 198.51.100.2 7102
+assert_eq 198.51.100.7 "${E2E_UDP_SEEN_SRC%:*}" "a new connection uses the new WAN address"
+
 # --- 6. a watcher re-apply keeps a pending confirmation ----------------------
 assert_exit 0 "apply --confirm" fw gw apply "$E2E_TMP/rules.json" --confirm 120
-n=$(grep -c "re-applied ruleset" "$RLOG")
+ip -n "$GW" addr del 198.51.100.7/24 dev wan
 ip -n "$GW" addr add 198.51.100.9/24 dev wan
-wait_until 5 reapplied $((n + 1)) || fail "no re-apply after the WAN address came back"
+wait_until 5 masq_is "now 198.51.100.9" || fail "no re-apply after the WAN address changed again"
 assert_eq true "$(fw gw status --json | json_get confirm.pending)" "the confirmation is still pending after the watcher re-applied"
 assert_exit 0 "confirm" fw gw confirm
 
