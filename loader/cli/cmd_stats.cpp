@@ -195,7 +195,7 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 						{{"interface", n},
 						 {"why", selected ? "selected but not attached: it appeared after "
 								    "apply and no watcher attached it (run "
-								    "fwctl-watch.service / `fwctl watch`, or "
+								    "fwctl.service / `fwctl run` or `fwctl watch`, or "
 								    "re-apply)"
 								  : "not in the ruleset's \"interfaces\""}});
 				}
