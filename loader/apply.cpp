@@ -13,7 +13,7 @@
 
 #include <bpf/bpf.h>
 
-#include "classifier.h"
+#include "plan.h"
 #include "fault.h"
 #include "trace.h"
 
@@ -58,107 +58,6 @@ template <class K> struct GenerationDiff {
 	}
 };
 
-// Assigns counter slots: a rule identical to one of the running ruleset
-// (same chain, same JSON) keeps that rule's slot, so its counters survive;
-// others get a slot used by neither ruleset (the old one still counts
-// until the switch), zeroed before use.
-struct SlotAllocator {
-	std::unordered_map<std::string, std::vector<uint32_t>> reusable; // identity -> old slots, in order
-	std::unordered_map<std::string, size_t> reused;                  // identity -> how many taken
-	std::vector<bool> taken = std::vector<bool>(FW_MAX_COUNTER_SLOTS); // by the running ruleset
-	std::vector<uint32_t> fresh;                                     // allocated now, to zero
-	uint32_t next = 0;
-
-	void add_old(std::string identity, uint32_t slot)
-	{
-		if (slot < FW_MAX_COUNTER_SLOTS)
-			taken[slot] = true;
-		reusable[std::move(identity)].push_back(slot);
-	}
-	uint32_t take(const std::string &identity)
-	{
-		auto it = reusable.find(identity);
-		if (it != reusable.end()) {
-			size_t &used = reused[identity];
-			if (used < it->second.size())
-				return it->second[used++];
-		}
-		while (next < FW_MAX_COUNTER_SLOTS && taken[next])
-			next++;
-		if (next >= FW_MAX_COUNTER_SLOTS)
-			throw InputError("out of counter slots");
-		taken[next] = true;
-		fresh.push_back(next);
-		return next++;
-	}
-};
-
-std::string identity(const char *kind, const nlohmann::json &j)
-{
-	return std::string(kind) + ":" + j.dump();
-}
-
-fw_prefix4 prefix4(const Prefix &p)
-{
-	fw_prefix4 r{};
-	memcpy(&r.addr, p.addr.data(), 4);
-	r.mask = p.len ? htonl(~0u << (32 - p.len)) : 0;
-	return r;
-}
-
-// NAT rules of one generation (fw/abi.h). Interface addresses are resolved
-// now; the watcher applies the ruleset again when one changes (address
-// events), so masquerade follows DHCP and PPP. 0 while there is none.
-void write_nat(int nat_fd, uint32_t gen, const Ruleset &rs, const AppliedState &st)
-{
-	if (rs.nat.size() > FW_NAT_MAX)
-		throw InputError("at most " + std::to_string(FW_NAT_MAX) + " nat rules are supported");
-	for (size_t i = 0; i < rs.nat.size(); i++) {
-		const NatRule &n = rs.nat[i];
-		if (n.exempt.size() > FW_NAT_MAX_EXEMPT)
-			throw InputError("/nat/" + std::to_string(i) + "/exempt: at most " +
-					 std::to_string(FW_NAT_MAX_EXEMPT) + " prefixes are supported");
-		fw_nat_rule r{};
-		r.out_ifindex = if_nametoindex(n.out.c_str());
-		if (n.to)
-			memcpy(&r.to, n.to->addr.data(), 4);
-		else
-			r.to = primary_ipv4(n.out);
-		if (n.saddr)
-			r.saddr = prefix4(*n.saddr);
-		r.counter_slot = st.slots_nat.at(i);
-		r.n_exempt = (uint32_t)n.exempt.size();
-		for (size_t j = 0; j < n.exempt.size(); j++)
-			r.exempt[j] = prefix4(n.exempt[j]);
-		uint32_t k = gen * FW_NAT_MAX + (uint32_t)i;
-		map_update(nat_fd, &k, &r, "NAT rules");
-	}
-}
-
-// Port forwards of one generation (fw/abi.h).
-void write_port_forwards(int pf_fd, uint32_t gen, const Ruleset &rs, const AppliedState &st)
-{
-	if (rs.port_forward.size() > FW_PF_MAX)
-		throw InputError("at most " + std::to_string(FW_PF_MAX) + " port forwards are supported");
-	for (size_t i = 0; i < rs.port_forward.size(); i++) {
-		const PortForward &f = rs.port_forward[i];
-		fw_pf_rule r{};
-		r.in_ifindex = if_nametoindex(f.in.c_str());
-		if (f.daddr)
-			memcpy(&r.daddr, f.daddr->addr.data(), 4);
-		memcpy(&r.to_daddr, f.to_daddr.addr.data(), 4);
-		if (f.dport) {
-			r.dport_lo = f.dport->lo;
-			r.dport_hi = f.dport->hi;
-		}
-		r.to_dport = f.to_dport.value_or(0);
-		r.proto = f.proto;
-		r.counter_slot = st.slots_pf.at(i);
-		uint32_t k = gen * FW_PF_MAX + (uint32_t)i;
-		map_update(pf_fd, &k, &r, "port forwards");
-	}
-}
-
 // The interfaces the ruleset selects, with their indexes now.
 ApplyTargets resolve_targets(const Ruleset &rs)
 {
@@ -173,108 +72,39 @@ ApplyTargets resolve_targets(const Ruleset &rs)
 	return targets;
 }
 
-CompiledTables compile_for_kernel(const Ruleset &rs)
-{
-	try {
-		return classifier_compile(rs,
-					  [](const std::string &n) { return (uint32_t)if_nametoindex(n.c_str()); });
-	} catch (const CompileError &e) {
-		throw InputError(e.what());
-	}
-}
-
-// The applied state of a new ruleset, without its counter slots yet.
-AppliedState new_state(const Ruleset &rs, const nlohmann::json &extra)
-{
-	AppliedState st;
-	st.ruleset = ruleset_to_json(rs);
-	st.hash = hash_hex(st.ruleset.dump());
-	st.applied_ns = realtime_ns();
-	st.applied_at = iso_time_utc(st.applied_ns);
-	st.elf_hash = datapath_elf_hash();
-	st.extra = extra.is_object() ? extra : nlohmann::json::object();
-	return st;
-}
-
-// Gives every rule of `st` its counter slot (kept where the running ruleset
-// has the same rule); returns the slots newly taken, to zero.
-std::vector<uint32_t> assign_slots(const std::optional<AppliedState> &old, AppliedState &st)
-{
-	SlotAllocator slots;
-	if (old) {
-		auto add = [&](const char *kind, const char *key, const std::vector<uint32_t> &s) {
-			if (!old->ruleset.contains(key))
-				return;
-			const auto &arr = old->ruleset[key];
-			for (size_t i = 0; i < arr.size() && i < s.size(); i++)
-				slots.add_old(identity(kind, arr[i]), s[i]);
-		};
-		add("input", "input", old->slots_input);
-		add("forward", "forward", old->slots_forward);
-		add("nat", "nat", old->slots_nat);
-		add("pf", "port-forward", old->slots_pf);
-	}
-	// The canonical JSON holds each rule as rule_to_json() gives it.
-	auto take = [&](const char *kind, const char *key, std::vector<uint32_t> &out) {
-		if (st.ruleset.contains(key))
-			for (auto &j : st.ruleset[key])
-				out.push_back(slots.take(identity(kind, j)));
-	};
-	take("input", "input", st.slots_input);
-	take("forward", "forward", st.slots_forward);
-	take("nat", "nat", st.slots_nat);
-	take("pf", "port-forward", st.slots_pf);
-	return std::move(slots.fresh);
-}
-
-fw_gen_cfg gen_config(const Ruleset &rs, const CompiledTables &t)
-{
-	fw_gen_cfg cfg{};
-	cfg.policy[FW_CHAIN_INPUT] = rs.policy_input == Action::accept ? FW_VERDICT_ACCEPT : FW_VERDICT_DROP;
-	cfg.policy[FW_CHAIN_FORWARD] =
-		rs.policy_forward == Action::accept ? FW_VERDICT_ACCEPT : FW_VERDICT_DROP;
-	for (int c = 0; c < FW_CHAINS; c++) {
-		cfg.catchall[c] = t.catchall[c];
-		if (t.ab_constant[c]) {
-			cfg.flags |= FW_CFG_F_CONST_AB << c;
-			cfg.const_ab[c] = t.const_ab[c];
-		}
-		cfg.iface_default_class[c][0] = t.iface_default_class[c][0];
-		cfg.iface_default_class[c][1] = t.iface_default_class[c][1];
-	}
-	cfg.log_interval_ns = rs.log.interval_ns();
-	cfg.log_burst = rs.log.burst;
-	cfg.nat_count = (uint32_t)rs.nat.size();
-	cfg.pf_count = (uint32_t)rs.port_forward.size();
-	cfg.flags |= rs.fastpath ? FW_CFG_F_FASTPATH : 0;
-	return cfg;
-}
-
 } // namespace
 
-std::string ruleset_hash(const Ruleset &rs)
+PlanResult Runtime::plan_against_running(const Ruleset &rs, const nlohmann::json &extra) const
 {
-	return hash_hex(ruleset_to_json(rs).dump());
+	std::optional<AppliedState> running;
+	if (loaded())
+		running = check_running(rs);
+	return plan(rs, running ? &*running : nullptr, NetView::this_netns(), extra);
 }
 
 void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 {
+	PhaseTimer phase;
+	PlanResult p = plan_against_running(rs, extra);
+	if (!p.image)
+		throw PlanRejected(p.errors);
+	fault_point("compile");
+	phase("plan");
+	commit(*p.image);
+}
+
+void Runtime::commit(const GenerationImage &img)
+{
 	auto t0 = std::chrono::steady_clock::now();
 	PhaseTimer phase;
+	const Ruleset &rs = img.state.ruleset;
 	ApplyTargets targets = resolve_targets(rs);
-	CompiledTables t = compile_for_kernel(rs);
-	fault_point("compile");
-	phase("compile");
 	if (rs.fastpath && xfrm_policies_present())
 		throw InputError("\"fastpath\": true cannot be used while kernel IPsec (XFRM) policies exist: "
 				 "redirected packets would skip them. Remove \"fastpath\" or the policies");
-
 	bool fresh_load = !loaded();
-	std::optional<AppliedState> old;
 	if (fresh_load)
 		load_fresh(rs.ct_connections());
-	else
-		old = check_running(rs);
 	struct fw_active act {};
 	uint32_t zero = 0;
 	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
@@ -283,16 +113,12 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	fault_point("load");
 	phase(fresh_load ? "load and pin" : "open pins");
 
-	write_classifier(gen, t);
+	write_classifier(gen, img.tables);
 	phase("write tables");
-	AppliedState st = new_state(rs, extra);
-	phase("ruleset JSON and hash");
-	std::vector<uint32_t> fresh_slots = assign_slots(old, st);
-	phase("counter slots");
-	write_rules(gen, rs, t, st, fresh_slots);
+	write_rules(gen, img);
 	fault_point("rules");
 	phase("rules, counters, config");
-	write_applied_state(fd("fw_meta"), gen, st);
+	write_applied_state(fd("fw_meta"), gen, img.state_blob);
 	fault_point("meta");
 	phase("applied state");
 
@@ -300,7 +126,7 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	phase("switch and attach");
 	write_fast_if(rs, targets);
 	detach_others(targets);
-	last_hash_ = st.hash;
+	last_hash_ = img.state.hash;
 	last_apply_ns_ = (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(
 				 std::chrono::steady_clock::now() - t0)
 				 .count();
@@ -395,21 +221,21 @@ void Runtime::write_port_and_proto_classes(uint32_t gen, const CompiledTables &t
 
 // Rules with their counter slots (new slots zeroed first), NAT, port
 // forwards and the generation config.
-void Runtime::write_rules(uint32_t gen, const Ruleset &rs, const CompiledTables &t, const AppliedState &st,
-			  const std::vector<uint32_t> &fresh_slots)
+void Runtime::write_rules(uint32_t gen, const GenerationImage &img)
 {
-	percpu_counters_zero(fd("fw_rule_cnt"), fresh_slots, "counters");
+	percpu_counters_zero(fd("fw_rule_cnt"), img.fresh_slots, "counters");
 	Mapped rules(fd("fw_rules"), sizeof(fw_rule) * FW_GENS * FW_MAX_RULES);
-	for (size_t i = 0; i < t.rules.size(); i++) {
-		fw_rule r = t.rules[i];
-		r.counter_slot =
-			r.chain == FW_CHAIN_INPUT ? st.slots_input[i] : st.slots_forward[i - rs.input.size()];
-		rules.as<fw_rule>()[gen * FW_MAX_RULES + i] = r;
+	std::copy(img.rules.begin(), img.rules.end(), rules.as<fw_rule>() + gen * FW_MAX_RULES);
+	int nat_fd = fd("fw_nat"), pf_fd = fd("fw_pf");
+	for (uint32_t i = 0; i < img.nat.size(); i++) {
+		uint32_t k = gen * FW_NAT_MAX + i;
+		map_update(nat_fd, &k, &img.nat[i], "NAT rules");
 	}
-	fw_gen_cfg cfg = gen_config(rs, t);
-	write_nat(fd("fw_nat"), gen, rs, st);
-	write_port_forwards(fd("fw_pf"), gen, rs, st);
-	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
+	for (uint32_t i = 0; i < img.port_forwards.size(); i++) {
+		uint32_t k = gen * FW_PF_MAX + i;
+		map_update(pf_fd, &k, &img.port_forwards[i], "port forwards");
+	}
+	map_update(fd("fw_gen_cfg"), &gen, &img.cfg, "the generation config");
 }
 
 // The switch: one array write; every attached program reads the new

@@ -62,8 +62,8 @@ bool Runtime::attach_if_covered(const std::string &ifname)
 	auto st = applied();
 	if (!st)
 		return false;
-	if (st->ruleset.contains("interfaces")) {
-		auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+	if (st->ruleset.interfaces) {
+		const auto &names = *st->ruleset.interfaces;
 		if (std::find(names.begin(), names.end(), ifname) == names.end())
 			return false;
 	} else if (ifname == "lo") {
@@ -91,9 +91,9 @@ std::vector<std::string> Runtime::detach_unselected()
 {
 	std::vector<std::string> gone;
 	auto st = applied();
-	if (!st || !st->ruleset.contains("interfaces"))
+	if (!st || !st->ruleset.interfaces)
 		return gone; // the default selection follows renames by itself
-	auto names = st->ruleset["interfaces"].get<std::vector<std::string>>();
+	const auto &names = *st->ruleset.interfaces;
 	for (auto &a : attachments())
 		if (a.live && std::find(names.begin(), names.end(), a.ifname) == names.end()) {
 			detach_pin(a.pin.substr(pin_dir_.size() + 1));

@@ -53,8 +53,6 @@ struct CompiledTables {
 	// has the same AB class, const_ab (FW_CLASS_NONE: the empty set).
 	bool ab_constant[FW_CHAINS] = {};
 	uint32_t const_ab[FW_CHAINS] = {FW_CLASS_NONE, FW_CLASS_NONE};
-	uint32_t first_rule[FW_CHAINS] = {}; // rule index of position 1 of each chain
-	size_t class_count = 0;              // for reports
 };
 
 // Throws CompileError when the ruleset cannot be compiled (too many rules,

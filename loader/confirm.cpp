@@ -28,7 +28,7 @@ nlohmann::json PendingConfirm::to_json() const
 		{"hash", hash},
 		{"deadline_mono_ns", deadline_mono_ns},
 		{"deadline_at", deadline_at},
-		{"previous", previous},
+		{"previous", previous ? ruleset_to_json(*previous) : nlohmann::json()},
 		{"previous_hash", previous_hash},
 		{"waiter_pid", waiter_pid}};
 }
@@ -44,9 +44,15 @@ std::optional<PendingConfirm> PendingConfirm::from_state(const AppliedState &st)
 		pc.hash = j.at("hash");
 		pc.deadline_mono_ns = j.at("deadline_mono_ns");
 		pc.deadline_at = j.value("deadline_at", "");
-		pc.previous = j.at("previous");
 		pc.previous_hash = j.value("previous_hash", "");
 		pc.waiter_pid = j.value("waiter_pid", -1);
+		if (!j.at("previous").is_null()) {
+			try {
+				pc.previous = ruleset_from_canonical_json(j["previous"]);
+			} catch (const InputError &) {
+				pc.previous_unreadable = true; // rolled back to no firewall
+			}
+		}
 		return pc;
 	} catch (const std::exception &) {
 		return std::nullopt;
@@ -76,17 +82,44 @@ PendingConfirm confirm_prepare(const std::optional<AppliedState> &current, const
 	return pc;
 }
 
+namespace {
+
+// In the waiter: report its PID, detach from everything the parent had
+// open (its hold on the pin dir's lock above all), wait, roll back.
+[[noreturn]] void run_waiter(int report_fd, const std::string &pin_dir, const PendingConfirm &pc)
+{
+	pid_t self = getpid();
+	if (write(report_fd, &self, sizeof self) != (ssize_t)sizeof self)
+		_exit(1);
+	if (chdir("/") != 0)
+		_exit(1);
+	close_range(3, ~0u, 0);
+	int devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2)
+			close(devnull);
+	}
+	try {
+		confirm_wait_and_revert(pin_dir, pc.deadline_mono_ns, pc.hash, pc.token);
+	} catch (const std::exception &e) {
+		openlog("fwctl", LOG_PID, LOG_DAEMON);
+		syslog(LOG_ERR, "confirm waiter: %s", e.what());
+		closelog();
+		_exit(1);
+	}
+	_exit(0);
+}
+
+} // namespace
+
 pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc)
 {
 	char abs_dir[PATH_MAX];
 	if (!realpath(pin_dir.c_str(), abs_dir))
 		throw SystemError(errno_message("cannot resolve pin dir " + pin_dir, errno));
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		throw SystemError(errno_message("cannot find the fwctl binary (/proc/self/exe)", errno));
-	exe[n] = '\0';
-	std::string deadline = std::to_string(pc.deadline_mono_ns);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0)
 		throw SystemError(errno_message("pipe", errno));
@@ -98,28 +131,13 @@ pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc)
 		throw SystemError(errno_message("cannot start the confirm waiter (fork)", e));
 	}
 	if (child == 0) {
-		// Child: new session, then the waiter as a grandchild that init
-		// adopts. Only async-signal-safe calls from here on.
+		// Child: new session, then the waiter as a grandchild that init adopts.
+		close(p[0]);
 		setsid();
 		pid_t g = fork();
 		if (g != 0)
 			_exit(g < 0 ? 1 : 0);
-		pid_t self = getpid();
-		if (write(p[1], &self, sizeof self) != (ssize_t)sizeof self)
-			_exit(1);
-		if (chdir("/") != 0)
-			_exit(1);
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		const char *argv[] = {exe,	  "--pin-dir",	abs_dir,	 "confirm-timeout",
-				      "--deadline", deadline.c_str(), "--expect", pc.hash.c_str(),
-				      "--token",    pc.token.c_str(), nullptr};
-		execv(exe, (char *const *)argv);
-		_exit(127);
+		run_waiter(p[1], abs_dir, pc);
 	}
 	close(p[1]);
 	int status = 0;
@@ -132,17 +150,35 @@ pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc)
 	return waiter;
 }
 
+std::string confirm_wait_and_revert(const std::string &pin_dir, uint64_t deadline_mono_ns,
+				    const std::string &expect_hash, const std::string &token)
+{
+	struct timespec ts {};
+	ts.tv_sec = (time_t)(deadline_mono_ns / 1000000000ull);
+	ts.tv_nsec = (long)(deadline_mono_ns % 1000000000ull);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+	}
+	Runtime rt(pin_dir);
+	rt.prepare(false); // blocks while an apply or confirm runs
+	auto st = rt.applied();
+	if (!st || st->hash != expect_hash)
+		return ""; // another ruleset (or none) was applied since
+	auto pc = PendingConfirm::from_state(*st);
+	if (!pc || pc->token != token)
+		return ""; // confirmed, or re-applied with another deadline
+	return confirm_revert(rt, *st, *pc);
+}
+
 std::string confirm_revert(Runtime &rt, const AppliedState &st, const PendingConfirm &pc)
 {
 	nlohmann::json note = {{"reverted",
 				{{"from", st.hash}, {"to", pc.previous_hash}, {"at", iso_time_utc(realtime_ns())}}}};
 	std::string msg;
-	if (!pc.previous.is_null()) {
+	if (pc.previous || pc.previous_unreadable) {
 		try {
-			CheckResult r = ruleset_check_json(pc.previous, [](const std::string &) { return true; });
-			if (!r.ruleset)
+			if (!pc.previous)
 				throw InputError("the previous ruleset no longer checks");
-			rt.apply(*r.ruleset, note);
+			rt.apply(*pc.previous, note);
 			msg = "rolled back from " + st.hash + " to " + pc.previous_hash;
 		} catch (const std::exception &e) {
 			// Neither the unconfirmed ruleset nor "no firewall": the

@@ -22,8 +22,9 @@ struct PendingConfirm {
 	std::string hash;          // of the ruleset being applied
 	uint64_t deadline_mono_ns = 0; // CLOCK_MONOTONIC: system-wide, immune to clock steps
 	std::string deadline_at;   // the same, as wall time, for people
-	nlohmann::json previous;   // canonical JSON to roll back to; null: no firewall (down)
-	std::string previous_hash; // "" when previous is null
+	std::optional<Ruleset> previous; // to roll back to; none: no firewall (down)
+	std::string previous_hash; // "" when there was no firewall
+	bool previous_unreadable = false; // stored, but it no longer checks
 	pid_t waiter_pid = -1;
 
 	nlohmann::json to_json() const;
@@ -38,10 +39,18 @@ uint64_t monotonic_ns();
 PendingConfirm confirm_prepare(const std::optional<AppliedState> &current, const Ruleset &rs,
 			       unsigned seconds);
 
-// Starts the waiter: `fwctl --pin-dir DIR confirm-timeout ...` from
-// /proc/self/exe, double-forked and in its own session, so neither the
-// death of this process nor of its terminal stops it. Returns its PID.
+// Starts the waiter: a double-forked process in its own session running
+// confirm_wait_and_revert, so neither the death of this process nor of its
+// terminal stops it. Returns its PID. Call before any thread starts.
 pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc);
+
+// The waiter: sleeps until deadline_mono_ns (CLOCK_MONOTONIC), takes the
+// pin dir's lock, and rolls back when the applied ruleset is still
+// `expect_hash` with the pending confirmation `token`. Returns what it did
+// ("" when there was nothing to do). Also the body of `fwctl
+// confirm-timeout`, for a timer that starts it instead of a waiter.
+std::string confirm_wait_and_revert(const std::string &pin_dir, uint64_t deadline_mono_ns,
+				    const std::string &expect_hash, const std::string &token);
 
 // Rolls back a pending confirmation (lock held by rt): applies the
 // previous ruleset, or takes the firewall down when there was none. If

@@ -7,6 +7,8 @@
 
 #include "errors.h"
 
+#ifdef FW_TEST_HOOKS
+
 namespace fw {
 
 void fault_point(const char *point)
@@ -32,3 +34,5 @@ void fault_point(const char *point)
 }
 
 } // namespace fw
+
+#endif // FW_TEST_HOOKS

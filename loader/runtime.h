@@ -14,13 +14,12 @@
 #include "fw/abi.h"
 #include "bpf_map.h"
 #include "netdev.h"
+#include "plan.h"
 #include "ruleset.h"
 #include "state_store.h"
 #include "util.h"
 
 namespace fw {
-
-struct CompiledTables;
 
 struct Attachment {
 	std::string ifname; // "" when the interface is gone
@@ -71,6 +70,13 @@ public:
 	// state as it is (e.g. a pending `--confirm`), switched atomically
 	// with the ruleset.
 	void apply(const Ruleset &rs, const nlohmann::json &extra = nlohmann::json::object());
+	// The two halves of apply. plan_against_running reads the running
+	// state (refusing another build or table size) and plans against it;
+	// it changes nothing. commit loads the datapath if needed, writes the
+	// inactive generation, switches to it and attaches.
+	PlanResult plan_against_running(const Ruleset &rs,
+					const nlohmann::json &extra = nlohmann::json::object()) const;
+	void commit(const GenerationImage &img);
 
 	// Detaches everything and removes the pins. Idempotent.
 	void down();
@@ -117,18 +123,11 @@ private:
 	std::optional<AppliedState> check_running(const Ruleset &rs) const;
 	void write_classifier(uint32_t gen, const CompiledTables &t);
 	void write_port_and_proto_classes(uint32_t gen, const CompiledTables &t);
-	void write_rules(uint32_t gen, const Ruleset &rs, const CompiledTables &t, const AppliedState &st,
-			 const std::vector<uint32_t> &fresh_slots);
+	void write_rules(uint32_t gen, const GenerationImage &img);
 	void switch_and_attach(uint32_t gen, const fw_active &previous, bool fresh_load,
 			       const ApplyTargets &targets);
 	void write_fast_if(const Ruleset &rs, const ApplyTargets &targets);
 	void detach_others(const ApplyTargets &targets);
 };
-
-// The hash of the BPF object this fwctl was built with.
-const std::string &datapath_elf_hash();
-
-// The hash `apply` records for a ruleset (of its canonical JSON).
-std::string ruleset_hash(const Ruleset &rs);
 
 } // namespace fw

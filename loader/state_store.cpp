@@ -54,8 +54,13 @@ std::optional<std::string> uncompress_text(const uint8_t *data, size_t len)
 
 nlohmann::json AppliedState::to_json() const
 {
-	return {{"abi", FW_ABI_VERSION}, {"ruleset", ruleset},	 {"hash", hash},
-		{"applied_at", applied_at}, {"applied_ns", applied_ns}, {"elf_hash", elf_hash},
+	return {{"format", kStateFormat},
+		{"abi", FW_ABI_VERSION},
+		{"ruleset", ruleset_to_json(ruleset)},
+		{"hash", hash},
+		{"applied_at", applied_at},
+		{"applied_ns", applied_ns},
+		{"elf_hash", elf_hash},
 		{"slots",
 		 {{"input", slots_input}, {"forward", slots_forward}, {"nat", slots_nat}, {"port-forward", slots_pf}}},
 		{"extra", extra}};
@@ -63,8 +68,12 @@ nlohmann::json AppliedState::to_json() const
 
 AppliedState AppliedState::from_json(const nlohmann::json &j)
 {
+	int format = j.value("format", 1);
+	if (format < 1 || format > kStateFormat)
+		throw InputError("applied state of format " + std::to_string(format) + " (this fwctl reads up to " +
+				 std::to_string(kStateFormat) + ")");
 	AppliedState s;
-	s.ruleset = j.at("ruleset");
+	s.ruleset = ruleset_from_canonical_json(j.at("ruleset"));
 	s.hash = j.at("hash");
 	s.applied_at = j.at("applied_at");
 	s.applied_ns = j.value("applied_ns", 0ull);
@@ -78,19 +87,33 @@ AppliedState AppliedState::from_json(const nlohmann::json &j)
 	return s;
 }
 
-void write_applied_state(int meta_fd, uint32_t gen, AppliedState &st)
+Ruleset ruleset_from_canonical_json(const nlohmann::json &j)
 {
-	// to_json() would copy the ruleset (65,536 rules: half a million
-	// small allocations); lend it to the document instead.
-	nlohmann::json rules = std::move(st.ruleset);
-	nlohmann::json doc = st.to_json();
-	doc["ruleset"] = std::move(rules);
-	std::string text = doc.dump();
-	st.ruleset = std::move(doc["ruleset"]);
-	std::vector<uint8_t> buf = compress_text(text);
-	if (buf.size() > kMetaChunks * kMetaChunkSize)
+	CheckResult r = ruleset_check_json(j, [](const std::string &) { return true; });
+	if (!r.ruleset)
+		throw InputError("a stored ruleset no longer checks: " +
+				 (r.errors.empty() ? std::string("?") : format_error("ruleset", r.errors[0])));
+	return std::move(*r.ruleset);
+}
+
+std::string ruleset_hash(const Ruleset &rs)
+{
+	return hash_hex(ruleset_to_json(rs).dump());
+}
+
+size_t applied_state_capacity() { return kMetaChunks * kMetaChunkSize; }
+
+std::vector<uint8_t> applied_state_blob(const AppliedState &st)
+{
+	std::vector<uint8_t> buf = compress_text(st.to_json().dump());
+	if (buf.size() > applied_state_capacity())
 		throw InputError("the ruleset is too large to record (" + std::to_string(buf.size()) +
-				 " bytes compressed)");
+				 " bytes compressed, at most " + std::to_string(applied_state_capacity()) + ")");
+	return buf;
+}
+
+void write_applied_state(int meta_fd, uint32_t gen, const std::vector<uint8_t> &buf)
+{
 	std::vector<uint8_t> chunk(kMetaChunkSize);
 	for (uint32_t i = 0; i * kMetaChunkSize < buf.size(); i++) {
 		size_t n = std::min(kMetaChunkSize, buf.size() - i * kMetaChunkSize);

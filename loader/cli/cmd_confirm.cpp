@@ -1,7 +1,5 @@
 // confirm, and the hidden confirm-timeout that `apply --confirm` starts.
-#include <cerrno>
 #include <iostream>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -37,10 +35,7 @@ void register_confirm_commands(CLI::App &app, Context &ctx)
 		}
 		// Clear the flag through an ordinary apply of the same ruleset:
 		// the state changes with the generation switch, never in place.
-		CheckResult r = ruleset_check_json(st->ruleset, [](const std::string &) { return true; });
-		if (!r.ruleset)
-			throw SystemError("the applied ruleset no longer checks; nothing was changed");
-		rt.apply(*r.ruleset, nlohmann::json{{"confirmed_at", iso_time_utc(realtime_ns())}});
+		rt.apply(st->ruleset, nlohmann::json{{"confirmed_at", iso_time_utc(realtime_ns())}});
 		std::cout << "confirmed " << st->hash << "\n";
 	});
 
@@ -52,20 +47,9 @@ void register_confirm_commands(CLI::App &app, Context &ctx)
 	wait->add_option("--expect", expect)->required();
 	wait->add_option("--token", token)->required();
 	wait->callback([&ctx] {
-		struct timespec ts {};
-		ts.tv_sec = (time_t)(deadline / 1000000000ull);
-		ts.tv_nsec = (long)(deadline % 1000000000ull);
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-		}
-		Runtime rt(ctx.pin_dir);
-		rt.prepare(false); // blocks while an apply or confirm runs
-		auto st = rt.applied();
-		if (!st || st->hash != expect)
-			return; // another ruleset (or none) was applied since
-		auto pc = PendingConfirm::from_state(*st);
-		if (!pc || pc->token != token)
-			return; // confirmed, or re-applied with another deadline
-		std::cerr << "fwctl: " << confirm_revert(rt, *st, *pc) << "\n";
+		std::string did = confirm_wait_and_revert(ctx.pin_dir, deadline, expect, token);
+		if (!did.empty())
+			std::cerr << "fwctl: " << did << "\n";
 	});
 }
 

@@ -183,7 +183,7 @@ private:
 		uint32_t zero = 0;
 		if (fd >= 0 && bpf_map_lookup_elem(fd, &zero, &a) == 0 && a.gen != rules_gen_) {
 			auto st = rt_->applied();
-			ruleset_ = st ? st->ruleset : json::object();
+			ruleset_ = st ? st->ruleset_json() : json::object();
 			rules_gen_ = a.gen;
 		}
 	}

@@ -1,4 +1,5 @@
 // apply, check, show, save, down: the ruleset's way into the kernel and out.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -9,8 +10,8 @@
 #include "confirm.h"
 
 #include "absent_ifaces.h"
-#include "classifier.h"
 #include "durable_file.h"
+#include "plan.h"
 #include "commands.h"
 #include "trace.h"
 
@@ -42,13 +43,21 @@ Ruleset load_ruleset_file(const std::string &path)
 
 namespace {
 
+// The plan's image, or every error printed as "FILE: /pointer: message"
+// and InputError (exit 2).
+GenerationImage plan_or_report(const std::string &path, PlanResult p)
+{
+	if (p.image)
+		return std::move(*p.image);
+	for (auto &e : p.errors)
+		std::cerr << format_error(path, e) << "\n";
+	throw InputError(std::to_string(p.errors.size()) + " error(s); nothing was changed");
+}
+
 // The applied ruleset in the spec's key order (the stored JSON is sorted).
 std::string applied_text(const AppliedState &st)
 {
-	CheckResult c = ruleset_check_json(st.ruleset, [](const std::string &) { return true; });
-	if (!c.ruleset)
-		return st.ruleset.dump(2);
-	return ruleset_to_ordered_json(*c.ruleset).dump(2);
+	return ruleset_to_ordered_json(st.ruleset).dump(2);
 }
 
 } // namespace
@@ -62,23 +71,35 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 	check->add_option("FILE", file, "rules.json (- for stdin)")->required();
 	check->callback([&ctx] {
 		Ruleset rs = load_ruleset_file(file);
-		try {
-			CompiledTables t = classifier_compile(
-				rs, [](const std::string &n) { return (uint32_t)if_nametoindex(n.c_str()); });
-			std::cout << file << ": ok (" << rs.input.size() << " input, " << rs.forward.size()
-				  << " forward rules; " << t.combines.size() << " classifier entries)\n";
-		} catch (const CompileError &e) {
-			throw InputError(file + ": " + e.what());
-		}
+		GenerationImage img = plan_or_report(file, plan(rs, nullptr, NetView::this_netns()));
+		std::cout << file << ": ok (" << rs.input.size() << " input, " << rs.forward.size()
+			  << " forward rules; " << img.tables.combines.size() << " classifier entries)\n";
 		ctx.exit_code = 0;
 	});
+
+	static bool dry_run = false;
+	auto print_diff = [&ctx] {
+		Ruleset rs = load_ruleset_file(file);
+		Runtime rt(ctx.pin_dir);
+		rt.prepare(false);
+		GenerationImage img = plan_or_report(file, rt.plan_against_running(rs));
+		auto running = rt.applied();
+		for (auto &line : plan_diff(running ? &*running : nullptr, img))
+			std::cout << line << "\n";
+	};
+	auto *diff = app.add_subcommand("diff", "what applying FILE would change; touches nothing");
+	diff->add_option("FILE", file, "rules.json (- for stdin)")->required();
+	diff->callback(print_diff);
 
 	auto *apply = app.add_subcommand("apply", "check FILE, compile it and switch to it atomically");
 	apply->add_option("FILE", file, "rules.json (- for stdin)")->required();
 	apply->add_option("--confirm", confirm_secs,
 			  "roll back unless `fwctl confirm` runs within SECONDS")
 		->check(CLI::Range(1u, 86400u));
-	apply->callback([&ctx] {
+	apply->add_flag("--dry-run", dry_run, "print what would change (as `fwctl diff`); touch nothing");
+	apply->callback([&ctx, print_diff] {
+		if (dry_run)
+			return print_diff();
 		Ruleset rs = load_ruleset_file(file);
 		require_root();
 		Runtime rt(ctx.pin_dir);
@@ -94,6 +115,10 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 		}
 		try {
 			rt.apply(rs, extra);
+		} catch (const PlanRejected &e) {
+			if (pc)
+				kill(pc->waiter_pid, SIGTERM);
+			plan_or_report(file, PlanResult{std::nullopt, e.errors});
 		} catch (...) {
 			if (pc)
 				kill(pc->waiter_pid, SIGTERM); // ours, and it has nothing to guard
@@ -103,7 +128,7 @@ void register_ruleset_commands(CLI::App &app, Context &ctx)
 			  << rs.forward.size() << " forward rules) in "
 			  << rt.apply_duration_ns() / 1000000.0 << " ms\n";
 		if (pc)
-			std::cout << "rolls back to " << (pc->previous.is_null() ? "no firewall" : pc->previous_hash)
+			std::cout << "rolls back to " << (pc->previous_hash.empty() ? "no firewall" : pc->previous_hash)
 				  << " at " << pc->deadline_at << " unless `fwctl confirm` runs first\n";
 	});
 

@@ -37,7 +37,7 @@ json stats_json(const Runtime &rt, const AppliedState &st)
 {
 	json out;
 	json chains = json::object();
-	const json &rs = st.ruleset;
+	const json rs = st.ruleset_json();
 	for (const char *chain : {"input", "forward"}) {
 		const auto &slots = std::string(chain) == "input" ? st.slots_input : st.slots_forward;
 		CounterValue pol = rt.stat_counter(std::string(chain) == "input" ? FW_STAT_POLICY_INPUT
@@ -167,7 +167,7 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 				s["confirm"] = {{"pending", true},
 						{"deadline_at", pc->deadline_at},
 						{"seconds_left", left > 0 ? left : 0},
-						{"rolls_back_to", pc->previous.is_null() ? "" : pc->previous_hash},
+						{"rolls_back_to", pc->previous_hash},
 						{"waiter_pid", pc->waiter_pid},
 						{"waiter_alive", pc->waiter_pid > 0 && kill(pc->waiter_pid, 0) == 0}};
 			}
@@ -187,10 +187,8 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		if (st)
 			for (auto &n : netns_interfaces())
 				if (!covered.count(n)) {
-					bool selected = !st->ruleset.contains("interfaces");
-					if (!selected)
-						for (auto &x : st->ruleset["interfaces"])
-							selected |= x == n;
+					const auto &names = st->ruleset.interfaces;
+					bool selected = !names || std::count(names->begin(), names->end(), n);
 					uncovered.push_back(
 						{{"interface", n},
 						 {"why", selected ? "selected but not attached: it appeared after "
@@ -202,7 +200,7 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		s["uncovered"] = uncovered;
 		// Names the ruleset uses that do not exist now (rules match by
 		// name: they apply when the interface appears).
-		json absent = st ? json(absent_interface_names(st->ruleset)) : json::array();
+		json absent = st ? json(absent_interface_names(st->ruleset_json())) : json::array();
 		s["absent"] = absent;
 		// Kernel memory of the pinned maps (what a ruleset and the
 		// connection table cost); absent when nothing is loaded.

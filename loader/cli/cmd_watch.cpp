@@ -205,7 +205,7 @@ public:
 		}
 		if (state_ != State::active || st->hash != hash_) {
 			say("ruleset " + st->hash + " is applied: covering " +
-			    (st->ruleset.contains("interfaces") ? "the interfaces it lists"
+			    (st->ruleset.interfaces ? "the interfaces it lists"
 								: "every interface but lo") +
 			    " as they appear");
 			full = true; // a new ruleset may select other interfaces
@@ -214,7 +214,7 @@ public:
 		state_ = State::active;
 		hash_ = st->hash;
 		if (new_ruleset)
-			note_nat_addresses(st->ruleset);
+			note_nat_addresses(st->ruleset_json());
 
 		bool gone = full, renamed = full;
 		std::vector<std::string> names;
@@ -244,9 +244,9 @@ public:
 				say("detached " + n + ": not in the ruleset's \"interfaces\" (renamed?)");
 		std::vector<std::string> named;
 		for (auto &n : names)
-			if (attach_one(rt, n, t0) && named_by_rules(st->ruleset, n))
+			if (attach_one(rt, n, t0) && named_by_rules(st->ruleset_json(), n))
 				named.push_back(n);
-		if (address_moved && nat_address_changed(st->ruleset))
+		if (address_moved && nat_address_changed(st->ruleset_json()))
 			named.push_back("the masquerade address");
 		if (!named.empty())
 			reapply(rt, *st, named);
@@ -332,13 +332,10 @@ private:
 		for (auto &n : names)
 			list += (list.empty() ? "" : ", ") + n;
 		try {
-			CheckResult r = ruleset_check_json(st.ruleset, interface_exists_in_netns);
-			if (!r.errors.empty())
-				throw InputError(format_error("the applied ruleset", r.errors.front()));
 			// The same extra: a pending --confirm stays pending (its
 			// waiter still rolls back at the deadline unless confirmed).
-			rt.apply(*r.ruleset, st.extra);
-			note_nat_addresses(st.ruleset);
+			rt.apply(st.ruleset, st.extra);
+			note_nat_addresses(st.ruleset_json());
 			say("re-applied ruleset " + st.hash + " so that rules naming " + list + " follow it");
 		} catch (const std::exception &e) {
 			failures_++;

