@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 #include <net/if.h>
 #include <set>
 #include <unordered_map>
@@ -64,10 +65,11 @@ ApplyTargets resolve_targets(const Ruleset &rs)
 {
 	ApplyTargets targets;
 	for (auto &n : rs.interfaces ? *rs.interfaces : netns_interfaces()) {
+		// Absent (not created yet, or gone since the check): the watcher
+		// attaches it when it appears; check/apply warned already.
 		uint32_t idx = if_nametoindex(n.c_str());
-		if (!idx)
-			throw InputError("interface \"" + n + "\" does not exist in this network namespace");
-		targets.emplace_back(n, idx);
+		if (idx)
+			targets.emplace_back(n, idx);
 	}
 	return targets;
 }
@@ -256,7 +258,7 @@ void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fr
 		fault_point("flip");
 		detach_uppers_of(plan); // the kernel refuses XDP below an upper that has one
 		for (auto &[name, idx] : plan.attach)
-			attach(idx, name);
+			attach_unless_vanished(idx, name);
 		attach_xfrm_ingress(plan);
 		if (fresh_load)
 			attach_xfrm_output();
@@ -269,6 +271,21 @@ void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fr
 		else
 			bpf_map_update_elem(fd("fw_active"), &zero, &previous, BPF_ANY);
 		throw;
+	}
+}
+
+// An interface deleted between the check and its attach (a PPP link going
+// down) is skipped with a warning: the watcher covers it if it comes back,
+// and the rest of the ruleset must not fail for it.
+void Runtime::attach_unless_vanished(uint32_t ifindex, const std::string &ifname)
+{
+	try {
+		attach(ifindex, ifname);
+	} catch (const SystemError &) {
+		if (if_nametoindex(ifname.c_str()) == ifindex)
+			throw;
+		std::cerr << "fwctl: warning: interface " << ifname << " (ifindex " << ifindex
+			  << ") vanished during apply: skipped\n";
 	}
 }
 

@@ -105,9 +105,12 @@ ClassSet iface_dim(const ChainRules &cr, bool out, const IfindexOf &ifindex_of, 
 		it->second[i / 64] |= 1ull << (i % 64);
 	}
 	for (auto &[name, bits] : named) {
+		// An interface that does not exist (yet) has no index to match:
+		// its rules match nothing until it appears and the watcher
+		// compiles the ruleset again (docs/watch.md).
 		uint32_t ifindex = ifindex_of(name);
 		if (!ifindex)
-			throw CompileError("interface \"" + name + "\" does not exist (any more)");
+			continue;
 		entries.push_back({ifindex, cr.chain, dir, cs.intern(bits)});
 	}
 	return cs;

@@ -1,5 +1,6 @@
 // The pending-confirmation record and its waiter (see confirm.h).
 #include "confirm.h"
+#include "failsafe.h"
 
 #include <cerrno>
 #include <climits>
@@ -180,9 +181,14 @@ std::string confirm_revert(Runtime &rt, const AppliedState &st, const PendingCon
 			rt.apply(*pc.previous, note);
 			msg = "rolled back from " + st.hash + " to " + pc.previous_hash;
 		} catch (const std::exception &e) {
+			// Neither the unconfirmed ruleset nor "no firewall": the
+			// fail-closed one (docs/ops.md), which keeps the operator's
+			// management access if failsafe.json grants it.
+			std::string source;
+			rt.apply(failsafe_ruleset(&source), note);
 			msg = std::string("could not re-apply the previous ruleset ") + pc.previous_hash + " (" +
-			      e.what() + "); took the firewall down instead of keeping unconfirmed " + st.hash;
-			rt.down();
+			      e.what() + "); applied the fail-safe ruleset (" + source +
+			      ") instead of keeping unconfirmed " + st.hash;
 		}
 	} else {
 		rt.down();

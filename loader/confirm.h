@@ -54,9 +54,9 @@ std::string confirm_wait_and_revert(const std::string &pin_dir, uint64_t deadlin
 
 // Rolls back a pending confirmation (lock held by rt): applies the
 // previous ruleset, or takes the firewall down when there was none. If
-// the previous ruleset cannot be applied any more (e.g. one of its
-// interfaces is gone), takes the firewall down too: the point of
-// --confirm is that an unconfirmed ruleset does not stay. Returns a
+// the previous ruleset cannot be applied any more, applies the fail-safe
+// ruleset (failsafe.h), never `down`: the point of --confirm is that an
+// unconfirmed ruleset does not stay, and no firewall is worse. Returns a
 // sentence saying what it did.
 std::string confirm_revert(Runtime &rt, const AppliedState &st, const PendingConfirm &pc);
 

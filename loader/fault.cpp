@@ -17,13 +17,17 @@ void fault_point(const char *point)
 	if (!spec || !*spec)
 		return;
 	std::string s = spec;
-	bool kill = s.rfind("kill:", 0) == 0;
-	if (kill)
+	bool kill = s.rfind("kill:", 0) == 0, stop = s.rfind("stop:", 0) == 0;
+	if (kill || stop)
 		s = s.substr(5);
 	if (s != point)
 		return;
 	if (kill)
 		raise(SIGKILL);
+	if (stop) { // the test changes the world, then sends SIGCONT
+		raise(SIGSTOP);
+		return;
+	}
 	if (s == "write") // as the kernel says it when a map is full
 		throw SystemError(errno_message("writing classifier combinations (FWCTL_TEST_FAULT=write)", E2BIG));
 	throw SystemError(std::string("injected fault at \"") + point + "\" (FWCTL_TEST_FAULT)");

@@ -94,7 +94,9 @@ fw_prefix4 prefix4(const Prefix &p)
 }
 
 // A NAT rule as the datapath reads it. Masquerade takes the interface's
-// address now: an address change needs a re-apply.
+// address now; the watcher (`fwctl run` / `fwctl watch`) applies again when
+// it changes (address events), so masquerade follows DHCP and PPP. 0 while
+// there is none: the datapath drops those packets (counted).
 fw_nat_rule nat_entry(const NatRule &n, uint32_t slot, const NetView &net)
 {
 	fw_nat_rule r{};

@@ -118,15 +118,27 @@ struct CheckError {
 	int line = 0, column = 0; // for JSON syntax errors only
 };
 
-// Tells whether an interface exists where fwctl runs (the checker rejects
-// rules naming interfaces that do not). Tests pass their own.
+// Tells whether an interface exists where fwctl runs. Rules match
+// interfaces by name (rules-format.md, "Interfaces that appear later"): a
+// name that does not exist is a warning, not an error. Tests pass their own.
 using InterfaceExists = std::function<bool(const std::string &)>;
 bool interface_exists_in_netns(const std::string &name);
+
+// A named interface that does not exist now: where it is named, and its name.
+struct AbsentInterface {
+	std::string pointer;
+	std::string name;
+};
 
 struct CheckResult {
 	std::optional<Ruleset> ruleset; // set when errors is empty
 	std::vector<CheckError> errors;
+	std::vector<AbsentInterface> absent; // warnings: each place naming an absent interface
 };
+
+// Optimal string alignment distance (insertions, deletions, substitutions,
+// swaps of neighbours): the "did you mean" measure.
+size_t edit_distance(const std::string &a, const std::string &b);
 
 // Parses and checks a whole file's text. Reports every error it finds.
 CheckResult ruleset_check(const std::string &text, const InterfaceExists &exists);

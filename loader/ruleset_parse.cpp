@@ -64,6 +64,8 @@ std::string describe(const ojson &v)
 
 // --- "did you mean" -------------------------------------------------------
 
+} // namespace
+
 // Optimal string alignment distance: insertions, deletions, substitutions
 // and swaps of two neighbours ("tpc" is one step from "tcp").
 size_t edit_distance(const std::string &a, const std::string &b)
@@ -83,6 +85,8 @@ size_t edit_distance(const std::string &a, const std::string &b)
 	}
 	return d[a.size()][b.size()];
 }
+
+namespace {
 
 std::string lower(std::string s)
 {
@@ -174,6 +178,7 @@ public:
 	explicit Checker(const InterfaceExists &exists) : exists_(exists) {}
 
 	std::vector<CheckError> errors;
+	std::vector<AbsentInterface> absent;
 
 	void err(const std::string &pointer, std::string message)
 	{
@@ -229,7 +234,9 @@ public:
 	}
 
 	// Linux's dev_valid_name(): 1-15 bytes, not "." or "..", no '/', ':'
-	// or white space. Then it must exist where fwctl runs.
+	// or white space. A name that does not exist (yet) is only noted: rules
+	// match by name, and at boot the network configuration has not created
+	// the VLANs, bridges and PPP links yet.
 	std::optional<std::string> interface(const ojson &v, const std::string &p)
 	{
 		auto name = string(v, p, "an interface name (a string)");
@@ -249,10 +256,8 @@ public:
 		auto [known, fresh] = exists_cache_.try_emplace(n, false);
 		if (fresh)
 			known->second = exists_(n);
-		if (!known->second) {
-			err(p, "interface " + quote(n) + " does not exist in this network namespace");
-			return std::nullopt;
-		}
+		if (!known->second)
+			absent.push_back(AbsentInterface{p, n});
 		return n;
 	}
 
@@ -765,6 +770,7 @@ CheckResult finish(Checker &c, Ruleset r)
 {
 	CheckResult res;
 	res.errors = std::move(c.errors);
+	res.absent = std::move(c.absent);
 	if (res.errors.empty())
 		res.ruleset = std::move(r);
 	return res;

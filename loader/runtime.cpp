@@ -33,7 +33,22 @@ Runtime::~Runtime()
 		close(lock_fd_); // releases the flock
 }
 
-void Runtime::prepare(bool create)
+// The root of a bpffs (/sys/fs/bpf itself) holds everyone's pins: `down`
+// would remove them all, and chmod 0700 would lock other users out. A
+// directory whose parent is on another device is a mount point.
+void Runtime::refuse_bpffs_root() const
+{
+	struct stat self {}, parent {};
+	std::string up = pin_dir_ + "/..";
+	if (stat(pin_dir_.c_str(), &self) != 0 || stat(up.c_str(), &parent) != 0)
+		return;
+	if (self.st_dev != parent.st_dev || self.st_ino == parent.st_ino)
+		throw InputError("--pin-dir " + pin_dir_ +
+				 " is the root of a bpffs, shared with every other BPF user: use a directory "
+				 "below it, e.g. " + (pin_dir_ == "/" ? std::string("/fwctl") : pin_dir_ + "/fwctl"));
+}
+
+void Runtime::prepare(bool create, Lock lock)
 {
 	struct stat st {};
 	if (stat(pin_dir_.c_str(), &st) != 0) {
@@ -59,11 +74,12 @@ void Runtime::prepare(bool create)
 		throw SystemError("pin dir " + pin_dir_ +
 				  " is not on a bpffs: programs pinned there would vanish when fwctl exits. "
 				  "Mount one (mount -t bpf bpf /sys/fs/bpf) or pass --pin-dir DIR on a bpffs");
+	refuse_bpffs_root();
 	chmod(pin_dir_.c_str(), 0700); // pins and state are root's only
 	lock_fd_ = open(pin_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lock_fd_ < 0)
 		throw SystemError(errno_message("cannot open pin dir " + pin_dir_, errno));
-	if (flock(lock_fd_, LOCK_EX) != 0)
+	if (flock(lock_fd_, lock == Lock::shared ? LOCK_SH : LOCK_EX) != 0)
 		throw SystemError(errno_message("cannot lock pin dir " + pin_dir_, errno));
 }
 

@@ -55,9 +55,14 @@ public:
 
 	const std::string &pin_dir() const { return pin_dir_; }
 
-	// Creates the pin dir when missing, checks it is on a bpffs, takes
-	// the lock (held until destruction).
-	void prepare(bool create);
+	// Creates the pin dir when missing, checks it is on a bpffs and not a
+	// bpffs's root, takes the lock (held until destruction): exclusive for
+	// writers, shared for readers (stats, status, show, conntrack list), so
+	// that readers never queue behind one another in front of a confirm
+	// rollback.
+	enum class Lock { exclusive, shared };
+	void prepare(bool create, Lock lock = Lock::exclusive);
+	void refuse_bpffs_root() const;
 
 	// True when a datapath is pinned here.
 	bool loaded() const;
@@ -133,6 +138,7 @@ private:
 	bool attach_stacked_if_covered(const std::string &ifname, const Ruleset &ruleset);
 	// fw_tc_ingress: reject answers out, decrypted IPsec judged (attach.cpp).
 	void attach_tc_ingress(uint32_t ifindex, const std::string &ifname);
+	void attach_unless_vanished(uint32_t ifindex, const std::string &ifname);
 	void detach_pin(const std::string &pin);
 	// The steps of apply (apply.cpp).
 	std::optional<AppliedState> check_running(const Ruleset &rs) const;

@@ -70,4 +70,28 @@ std::string errno_message(const std::string &what, int err)
 	return m;
 }
 
+std::string escape_text(const std::string &s)
+{
+	std::string out;
+	out.reserve(s.size());
+	for (unsigned char c : s) {
+		switch (c) {
+		case '\n': out += "\\n"; break;
+		case '\r': out += "\\r"; break;
+		case '\t': out += "\\t"; break;
+		case '"': out += "\\\""; break;
+		case '\\': out += "\\\\"; break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				char buf[8];
+				snprintf(buf, sizeof buf, "\\x%02x", c);
+				out += buf;
+			} else {
+				out += (char)c;
+			}
+		}
+	}
+	return out;
+}
+
 } // namespace fw

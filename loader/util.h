@@ -20,6 +20,11 @@ std::string iso_time_utc(uint64_t realtime_ns);
 // Throws SystemError unless the process runs as root.
 void require_root();
 
+// A comment fit for a terminal or the journal inside double quotes: control
+// characters (a newline would forge a second log line, ESC would drive the
+// terminal), '"' and '\\' escaped as C does (\n, \t, \x1b, \", \\).
+std::string escape_text(const std::string &s);
+
 // An IPv4 (family 4) or IPv6 (family 6) address in network byte order.
 std::string addr_text(int family, const uint8_t *addr);
 

@@ -440,7 +440,10 @@ static long fw_nat_scan_one(__u64 i, void *arg)
 	r = bpf_map_lookup_elem(&fw_nat, &idx);
 	if (!r)
 		return 1;
-	if (r->out_ifindex != c->ifindex || !r->to)
+	/* to == 0: the interface has no IPv4 address now. The rule still
+	 * matches, so that its packets are dropped (fw_nat_ct_create), never
+	 * sent with their inside source. */
+	if (r->out_ifindex != c->ifindex)
 		return 0;
 	if (r->saddr.mask ? !fw_nat_prefix_has(&r->saddr, c->s) : c->s == r->to)
 		return 0;
@@ -566,6 +569,12 @@ static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struc
 		nr = fw_nat_match(cfg, gen, &p->t, out_ifindex);
 	if (!dnat && !nr)
 		return 1; /* untranslated: the caller inserts it (stack space) */
+	if (nr && !nr->to) {
+		/* Masquerade while the interface has no address (DHCP or PPP
+		 * not up yet, or the address just went away): drop, counted. */
+		fw_stat(FW_STAT_NAT_NO_ADDR, p->l3_len);
+		return -1;
+	}
 	if (fw_ct_initial_state(p, &state, &flags))
 		return 0;
 	__builtin_memset(&sc->m, 0, sizeof(sc->m));

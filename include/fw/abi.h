@@ -195,6 +195,7 @@ enum fw_stat {
 	FW_STAT_FASTPATH,       /* forwarded through bpf_redirect */
 	FW_STAT_NAT_LEAK,       /* dropped: would leave a masquerade interface
 				 * with its inside source (lib/nat_guard.h) */
+	FW_STAT_NAT_NO_ADDR,    /* masquerade while its interface has no IPv4 address: dropped */
 	FW_STAT_MAX = 32,
 };
 
@@ -306,8 +307,9 @@ struct fw_prefix4 {
 struct fw_nat_rule {
 	__u32 out_ifindex;
 	__be32 to;            /* the source to write: `to`, or the interface's
-			       * primary IPv4 address resolved at apply time;
-			       * 0 when it had none (the rule is inactive) */
+			       * primary IPv4 address, rewritten when it changes
+			       * (the watcher follows RTM_NEWADDR/DELADDR);
+			       * 0 while it has none: its packets are dropped */
 	struct fw_prefix4 saddr; /* mask 0: any source but `to` itself */
 	__u32 counter_slot;   /* fw_rule_cnt: connections translated */
 	__u32 n_exempt;

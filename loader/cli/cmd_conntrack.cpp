@@ -51,8 +51,9 @@ void register_conntrack_commands(CLI::App &app, Context &ctx)
 		// Nothing applied means an empty table, not an error: `down`
 		// leaves no state behind, and flush is idempotent like down.
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false);
-		if (ct->got_subcommand(flush)) {
+		bool flushing = ct->got_subcommand(flush);
+		rt.prepare(false, flushing ? Runtime::Lock::exclusive : Runtime::Lock::shared);
+		if (flushing) {
 			size_t n = conntrack_flush(rt);
 			if (!as_json)
 				std::cout << "flushed " << n << " connection" << (n == 1 ? "" : "s") << "\n";

@@ -9,6 +9,8 @@
 
 #include "confirm.h"
 
+#include "absent_ifaces.h"
+#include "durable_file.h"
 #include "plan.h"
 #include "commands.h"
 #include "trace.h"
@@ -41,6 +43,7 @@ Ruleset load_ruleset_file(const std::string &path)
 			std::cerr << format_error(path, e) << "\n";
 		throw InputError(std::to_string(r.errors.size()) + " error(s); nothing was changed");
 	}
+	warn_absent_interfaces(path, r.absent);
 	return *r.ruleset;
 }
 
@@ -142,7 +145,7 @@ void register_applied_commands(CLI::App &app, Context &ctx)
 	auto *show = app.add_subcommand("show", "print the applied ruleset as JSON");
 	show->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false);
+		rt.prepare(false, Runtime::Lock::shared);
 		auto st = rt.applied();
 		if (!st)
 			throw SystemError("nothing is applied at " + ctx.pin_dir);
@@ -153,25 +156,11 @@ void register_applied_commands(CLI::App &app, Context &ctx)
 	save->add_option("FILE", save_file, "default /etc/fwctl/rules.json");
 	save->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false);
+		rt.prepare(false, Runtime::Lock::shared);
 		auto st = rt.applied();
 		if (!st)
 			throw SystemError("nothing is applied at " + ctx.pin_dir + ": nothing to save");
-		std::filesystem::path dir = std::filesystem::path(save_file).parent_path();
-		std::error_code ec;
-		if (!dir.empty() && !std::filesystem::create_directories(dir, ec) && ec)
-			throw SystemError("cannot create " + dir.string() + ": " + ec.message());
-		std::string tmp = save_file + ".tmp";
-		{
-			std::ofstream f(tmp);
-			if (!f)
-				throw SystemError("cannot write " + tmp);
-			f << applied_text(*st) << "\n";
-			if (!f.flush())
-				throw SystemError("cannot write " + tmp);
-		}
-		if (rename(tmp.c_str(), save_file.c_str()) != 0)
-			throw SystemError("cannot replace " + save_file);
+		write_file_durably(save_file, applied_text(*st) + "\n");
 		std::cout << "saved " << st->hash << " to " << save_file << "\n";
 	});
 

@@ -5,6 +5,7 @@
 
 #include <csignal>
 
+#include "absent_ifaces.h"
 #include "commands.h"
 #include "stack.h"
 #include "confirm.h"
@@ -92,6 +93,7 @@ json stats_json(const Runtime &rt, const AppliedState &st)
 			{"fragments_without_first", counter_json(rt.stat_counter(FW_STAT_FRAG_POLICY))},
 			{"nat_port_exhausted", rt.stat_counter(FW_STAT_NAT_FAIL).packets},
 			{"nat_leak", counter_json(rt.stat_counter(FW_STAT_NAT_LEAK))},
+			{"nat_no_address", counter_json(rt.stat_counter(FW_STAT_NAT_NO_ADDR))},
 			{"reject_sent", rt.stat_counter(FW_STAT_REJECT_SENT).packets},
 			{"reject_rate_limited", rt.stat_counter(FW_STAT_REJECT_LIMITED).packets},
 			{"fastpath", counter_json(rt.stat_counter(FW_STAT_FASTPATH))}};
@@ -114,7 +116,7 @@ void print_stats_text(const json &s)
 				  << r["packets"].get<uint64_t>() << std::setw(14) << r["bytes"].get<uint64_t>()
 				  << "  " << r["match"].get<std::string>();
 			if (!r["comment"].get<std::string>().empty())
-				std::cout << "  \"" << r["comment"].get<std::string>() << "\"";
+				std::cout << "  \"" << escape_text(r["comment"].get<std::string>()) << "\"";
 			std::cout << "\n";
 		}
 		std::cout << "  " << std::left << std::setw(12) << "policy" << std::right << std::setw(12)
@@ -151,7 +153,9 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 	j->excludes(p);
 	stats->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false); // holds the apply lock: a reset cannot interleave with an apply
+		// A reset holds the apply lock (it cannot interleave with an apply);
+		// readers share theirs, so they never delay a confirm's rollback.
+		rt.prepare(false, reset ? Runtime::Lock::exclusive : Runtime::Lock::shared);
 		auto st = rt.applied();
 		if (!st)
 			throw SystemError("nothing is applied at " + ctx.pin_dir + " (run `fwctl apply FILE`)");
@@ -175,7 +179,7 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 	status->add_flag("--json", as_json, "one JSON document");
 	status->callback([&ctx] {
 		Runtime rt(ctx.pin_dir);
-		rt.prepare(false);
+		rt.prepare(false, Runtime::Lock::shared);
 		auto st = rt.applied();
 		json s;
 		s["pin_dir"] = ctx.pin_dir;
@@ -222,11 +226,15 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 						{{"interface", n},
 						 {"why", selected ? "selected but not attached: it appeared after "
 								    "apply and no watcher attached it (run "
-								    "fwctl-watch.service / `fwctl watch`, or "
+								    "fwctl.service / `fwctl run` or `fwctl watch`, or "
 								    "re-apply)"
 								  : "not in the ruleset's \"interfaces\""}});
 				}
 		s["uncovered"] = uncovered;
+		// Names the ruleset uses that do not exist now (rules match by
+		// name: they apply when the interface appears).
+		json absent = st ? json(absent_interface_names(st->ruleset_json())) : json::array();
+		s["absent"] = absent;
 		// Kernel memory of the pinned maps (what a ruleset and the
 		// connection table cost); absent when nothing is loaded.
 		auto maps = rt.map_memory();
@@ -268,6 +276,9 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 		for (auto &u : uncovered)
 			std::cout << "  " << std::left << std::setw(16) << u["interface"].get<std::string>()
 				  << "NOT covered: " << u["why"].get<std::string>() << "\n";
+		for (auto &n : absent)
+			std::cout << "  " << std::left << std::setw(16) << n.get<std::string>()
+				  << "absent: named by the ruleset, does not exist now (its rules apply when it appears)\n";
 		if (s.contains("memory")) {
 			auto mib = [](uint64_t b) {
 				char buf[32];

@@ -24,7 +24,9 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
+#include <map>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
@@ -42,6 +44,7 @@ namespace {
 
 struct LinkEvent {
 	bool added = false; // RTM_NEWLINK (creation, rename, flag change) or RTM_DELLINK
+	bool address = false; // RTM_NEWADDR / RTM_DELADDR (IPv4): masquerade follows it
 	uint32_t ifindex = 0;
 	std::string name;
 };
@@ -56,7 +59,7 @@ void warn(const std::string &msg)
 	std::cerr << iso_time_utc(realtime_ns()) << " fwctl watch: " << msg << std::endl;
 }
 
-// A NETLINK_ROUTE socket subscribed to RTMGRP_LINK.
+// A NETLINK_ROUTE socket subscribed to RTMGRP_LINK and RTMGRP_IPV4_IFADDR.
 class LinkMonitor {
 public:
 	LinkMonitor()
@@ -71,7 +74,7 @@ public:
 			setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 		struct sockaddr_nl sa {};
 		sa.nl_family = AF_NETLINK;
-		sa.nl_groups = RTMGRP_LINK;
+		sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR;
 		if (bind(fd_, (struct sockaddr *)&sa, sizeof sa) != 0) {
 			int e = errno;
 			close(fd_);
@@ -109,6 +112,16 @@ public:
 			for (auto *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 				if (h->nlmsg_type == NLMSG_OVERRUN) {
 					complete = false;
+					continue;
+				}
+				if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) {
+					if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+						continue;
+					auto *ifa = (struct ifaddrmsg *)NLMSG_DATA(h);
+					LinkEvent ev;
+					ev.address = true;
+					ev.ifindex = ifa->ifa_index;
+					out.push_back(std::move(ev));
 					continue;
 				}
 				if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
@@ -198,14 +211,22 @@ public:
 			    " as they appear");
 			full = true; // a new ruleset may select other interfaces
 		}
+		bool new_ruleset = state_ != State::active || st->hash != hash_;
 		state_ = State::active;
 		hash_ = st->hash;
+		if (new_ruleset)
+			note_nat_addresses(st->ruleset_json());
 
 		bool gone = full, renamed = full;
 		std::vector<std::string> names;
 		if (full)
 			names = netns_interfaces();
+		bool address_moved = false;
 		for (auto &ev : events) {
+			if (ev.address) {
+				address_moved = true;
+				continue;
+			}
 			if (!ev.added) {
 				gone = true;
 				continue;
@@ -226,6 +247,8 @@ public:
 		for (auto &n : names)
 			if (attach_one(rt, n, t0) && named_by_rules(st->ruleset_json(), n))
 				named.push_back(n);
+		if (address_moved && nat_address_changed(st->ruleset_json()))
+			named.push_back("the masquerade address");
 		if (!named.empty())
 			reapply(rt, *st, named);
 	}
@@ -238,6 +261,45 @@ private:
 	State state_ = State::unknown;
 	std::string hash_;
 	int failures_ = 0;
+	std::map<std::string, uint32_t> nat_addr_; // masquerade interface -> address compiled in
+
+	// NAT rules without "to" masquerade to their interface's address as it
+	// is now (rules-format.md, "NAT"); apply compiled the one it found.
+	static std::vector<std::string> masquerade_interfaces(const nlohmann::json &rs)
+	{
+		std::vector<std::string> out;
+		if (rs.contains("nat"))
+			for (auto &n : rs["nat"])
+				if (n.contains("out") && !n.contains("to"))
+					out.push_back(n["out"].get<std::string>());
+		return out;
+	}
+
+	void note_nat_addresses(const nlohmann::json &rs)
+	{
+		nat_addr_.clear();
+		for (auto &n : masquerade_interfaces(rs))
+			nat_addr_[n] = primary_ipv4(n);
+	}
+
+	// True when a masquerade interface's address differs from the one
+	// compiled in (and remembers the new one).
+	bool nat_address_changed(const nlohmann::json &rs)
+	{
+		bool changed = false;
+		for (auto &n : masquerade_interfaces(rs)) {
+			uint32_t now = primary_ipv4(n);
+			auto [it, fresh] = nat_addr_.try_emplace(n, now);
+			if (fresh || it->second != now) {
+				changed = true;
+				it->second = now;
+				say("masquerade on " + n + ": " +
+				    (now ? "now " + addr_text(4, (const uint8_t *)&now)
+					 : std::string("no IPv4 address: its packets are dropped (counted)")));
+			}
+		}
+		return changed;
+	}
 
 	bool pinned(uint32_t ifindex) const
 	{
@@ -260,18 +322,22 @@ private:
 		return false;
 	}
 
-	// A device that rules name came back with a new ifindex (charon
-	// restarted: a new ipsec0). It is covered by the policies already; the
-	// same ruleset applied again makes the rules naming it match it.
-	// Counters of unchanged rules and the connection table survive.
+	// A device that rules name appeared (absent at apply, or back with a
+	// new ifindex: charon restarted, a new ipsec0), or a masquerade
+	// interface's address changed. The same ruleset applied again compiles
+	// the new index / address in. Counters of unchanged rules and the
+	// connection table survive.
 	void reapply(Runtime &rt, const AppliedState &st, const std::vector<std::string> &names)
 	{
 		std::string list;
 		for (auto &n : names)
 			list += (list.empty() ? "" : ", ") + n;
 		try {
-			rt.apply(st.ruleset);
-			say("re-applied ruleset " + st.hash + " so that rules naming " + list + " match the new device");
+			// The same extra: a pending --confirm stays pending (its
+			// waiter still rolls back at the deadline unless confirmed).
+			rt.apply(st.ruleset, st.extra);
+			note_nat_addresses(st.ruleset_json());
+			say("re-applied ruleset " + st.hash + " so that rules naming " + list + " follow it");
 		} catch (const std::exception &e) {
 			failures_++;
 			warn("rules naming " + list + " do not match the new device until the next `fwctl apply`: " +
@@ -326,6 +392,55 @@ void sync_ipsec(const std::string &pin_dir)
 
 } // namespace
 
+int watch_interfaces(const std::string &pin_dir, bool once, const std::function<void()> &after_subscribe)
+{
+	LinkMonitor mon; // subscribe before the catch-up scan: nothing slips between
+	XfrmPolicyMonitor xfrm; // likewise before the first dump
+	Signals sig;
+	if (after_subscribe)
+		after_subscribe(); // `fwctl run`: the apply, then READY
+	Watcher w(pin_dir);
+	w.reconcile({}, true);
+	sync_ipsec(pin_dir);
+	if (once)
+		return w.failures() ? 1 : 0;
+	say("watching link events and IPv4 addresses (pin dir " + pin_dir + ")");
+	struct pollfd p[3] = {{mon.fd(), POLLIN, 0}, {sig.fd(), POLLIN, 0}, {xfrm.fd(), POLLIN, 0}};
+	for (;;) {
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			throw SystemError(errno_message("poll", errno));
+		}
+		bool full = false;
+		if (p[1].revents & POLLIN) {
+			int s = sig.take();
+			if (s == SIGTERM || s == SIGINT) {
+				say(std::string("stopping (") + strsignal(s) + ")");
+				return 0;
+			}
+			full = s == SIGHUP;
+			if (full)
+				sync_ipsec(pin_dir);
+		}
+		if ((p[2].revents & POLLIN) && xfrm.drain())
+			sync_ipsec(pin_dir);
+		std::vector<LinkEvent> events;
+		if ((p[0].revents & POLLIN) && !mon.read(events)) {
+			warn("link events were lost (queue overflow): rescanning every interface");
+			full = true;
+		}
+		if (events.empty() && !full)
+			continue;
+		try {
+			w.reconcile(events, full);
+		} catch (const std::exception &e) {
+			// Keep watching: the next event (or SIGHUP) tries again.
+			warn(e.what());
+		}
+	}
+}
+
 void register_watch_command(CLI::App &app, Context &ctx)
 {
 	static bool once = false;
@@ -334,51 +449,7 @@ void register_watch_command(CLI::App &app, Context &ctx)
 	watch->add_flag("--once", once, "catch up (attach to covered interfaces, remove stale pins) and exit");
 	watch->callback([&ctx] {
 		require_root();
-		LinkMonitor mon; // subscribe before the catch-up scan: nothing slips between
-		XfrmPolicyMonitor xfrm; // likewise before the first dump
-		Signals sig;
-		Watcher w(ctx.pin_dir);
-		w.reconcile({}, true);
-		sync_ipsec(ctx.pin_dir);
-		if (once) {
-			ctx.exit_code = w.failures() ? 1 : 0;
-			return;
-		}
-		say("watching link events (pin dir " + ctx.pin_dir + ")");
-		struct pollfd p[3] = {{mon.fd(), POLLIN, 0}, {sig.fd(), POLLIN, 0}, {xfrm.fd(), POLLIN, 0}};
-		for (;;) {
-			if (poll(p, 3, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				throw SystemError(errno_message("poll", errno));
-			}
-			bool full = false;
-			if (p[1].revents & POLLIN) {
-				int s = sig.take();
-				if (s == SIGTERM || s == SIGINT) {
-					say(std::string("stopping (") + strsignal(s) + ")");
-					return;
-				}
-				full = s == SIGHUP;
-				if (full)
-					sync_ipsec(ctx.pin_dir);
-			}
-			if ((p[2].revents & POLLIN) && xfrm.drain())
-				sync_ipsec(ctx.pin_dir);
-			std::vector<LinkEvent> events;
-			if ((p[0].revents & POLLIN) && !mon.read(events)) {
-				warn("link events were lost (queue overflow): rescanning every interface");
-				full = true;
-			}
-			if (events.empty() && !full)
-				continue;
-			try {
-				w.reconcile(events, full);
-			} catch (const std::exception &e) {
-				// Keep watching: the next event (or SIGHUP) tries again.
-				warn(e.what());
-			}
-		}
+		ctx.exit_code = watch_interfaces(ctx.pin_dir, once, nullptr);
 	});
 }
 

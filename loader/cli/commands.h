@@ -2,6 +2,7 @@
 // global options; a handler returns the process exit code (cli.md).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -29,6 +30,13 @@ void register_confirm_commands(CLI::App &app, Context &ctx); // confirm confirm-
 void register_conntrack_commands(CLI::App &app, Context &ctx); // conntrack [flush]
 void register_log_commands(CLI::App &app, Context &ctx);     // log
 void register_watch_command(CLI::App &app, Context &ctx);    // watch
+void register_run_command(CLI::App &app, Context &ctx);      // run
+
+// The watcher (cmd_watch.cpp): subscribes to link and address events, calls
+// after_subscribe (may be empty), catches up, then follows events until
+// SIGTERM/SIGINT (or returns after the catch-up when `once`). Returns the
+// exit code.
+int watch_interfaces(const std::string &pin_dir, bool once, const std::function<void()> &after_subscribe);
 void register_weos_commands(CLI::App &app, Context &ctx);    // import weos, export weos
 void register_trace_command(CLI::App &app, Context &ctx);    // trace
 // Last: it walks the commands registered before it.

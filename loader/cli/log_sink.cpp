@@ -9,6 +9,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log_sink.h"
+#include "util.h"
 
 namespace fw::cli {
 
@@ -16,7 +17,7 @@ std::string log_text_line(const LogRecord &r)
 {
 	std::string line = r.time + " " + r.chain + " " + std::to_string(r.position);
 	if (!r.comment.empty())
-		line += " \"" + r.comment + "\"";
+		line += " \"" + escape_text(r.comment) + "\"";
 	line += " " + r.verdict + " in=" + r.in;
 	if (!r.out.empty())
 		line += " out=" + r.out;

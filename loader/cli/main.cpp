@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 	cli::register_conntrack_commands(app, ctx);
 	cli::register_log_commands(app, ctx);
 	cli::register_watch_command(app, ctx);
+	cli::register_run_command(app, ctx);
 	cli::register_weos_commands(app, ctx);
 	cli::register_trace_command(app, ctx);
 	cli::register_completion_command(app);

@@ -18,8 +18,7 @@ WLOG="$E2E_TMP/watch.log"
 dump_watch_log() { [ -f "$WLOG" ] && sed 's/^/# watch: /' "$WLOG" >&2; true; }
 e2e_on_cleanup dump_watch_log
 
-# Input policy drop; UDP 7000 accepted on every interface (no "in": a rule
-# cannot name an interface that does not exist yet).
+# Input policy drop; UDP 7000 accepted on every interface.
 cat >"$E2E_TMP/rules.json" <<'EOF'
 { "version": 1, "policy": { "input": "drop", "forward": "drop" },
   "input": [ { "action": "accept", "proto": "udp", "dport": 7000, "comment": "svc" } ] }
