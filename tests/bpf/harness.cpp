@@ -44,9 +44,12 @@ Harness::Harness()
 	char tmpl[] = "/tmp/fw-bpf-test.XXXXXX";
 	if (!mkdtemp(tmpl))
 		throw std::runtime_error("mkdtemp failed");
-	pin_dir = std::string(tmpl) + "/pins";
-	sh("mkdir -p " + pin_dir);
-	sh("mount -t bpf bpf " + pin_dir);
+	// A private bpffs; the pins go one level below its root (fwctl refuses
+	// a bpffs root as a pin dir).
+	std::string bpffs = std::string(tmpl) + "/bpffs";
+	sh("mkdir -p " + bpffs);
+	sh("mount -t bpf bpf " + bpffs);
+	pin_dir = bpffs + "/fwctl";
 	sh("ip link set lo up");
 	sh("ip link add vlan1 type veth peer name lan1");
 	sh("ip link add vlan2 type veth peer name wan1");
