@@ -83,8 +83,7 @@ static __always_inline struct fw_frag_key fw_frag_key_of(const struct fw_pkt *p)
 	return fw_frag_key_of_tuple(p, &p->t);
 }
 
-/* trace: *trp gets the event of a traced packet (lib/trace.h), else stays NULL. */
-static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trace_event **trp)
+static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -94,11 +93,10 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 	struct fw_gen_cfg *cfg;
 	struct fw_rule *rule;
 	struct fw_ct_entry *hit;
-	struct fw_tuple orig_key __attribute__((aligned(8)));
+	struct fw_tuple *orig_key;
 	__u8 gen, chain, verdict;
 	__be32 pre_daddr = 0; /* an established packet's destination before NAT */
 	int rc, ct, dnat = 0;
-	struct fw_trace_event *tr;
 
 	act = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!act || !act->valid)
@@ -124,7 +122,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 		return fw_xdp_action(ctx, &p, fw_strictest_policy(cfg) == FW_VERDICT_ACCEPT ?
 						 FW_VERDICT_ACCEPT : FW_VERDICT_DROP, l3);
 	}
-	*trp = tr = fw_trace_start(&p, in_ifindex); /* trace: the one read of the switch */
+	fw_trace_start(&p, in_ifindex); /* trace */
 	if (p.frag == FW_FRAG_FIRST && !p.l4_ok) {
 		/* A first fragment without its whole transport header (RFC
 		 * 1858, 3128): the rest would come from a later fragment, past
@@ -142,16 +140,16 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 	if (fw_is_neighbour_discovery(&p) &&
 	    fw_select_chain(ctx, &p, in_ifindex, &out_ifindex) == FW_CHAIN_INPUT) {
 		fw_stat(FW_STAT_ND, p.l3_len);
-		fw_trace_decided(tr, FW_TRACE_BY_ND, 0, FW_VERDICT_ACCEPT); /* trace */
+		fw_trace_decided(FW_TRACE_BY_ND, 0, FW_VERDICT_ACCEPT); /* trace */
 		return XDP_PASS;
 	}
 
 	ct = fw_ct_ingress(data, data_end, &p, in_ifindex, &hit);
 	if (ct == FW_CT_ESTABLISHED && fw_stack_ct_stale(hit))
 		ct = FW_CT_NEW; /* judged at another layer: lib/stack.h */
-	FW_TRACE_SET(tr, ct, ct); /* trace */
+	FW_TRACE_SET(ct, ct); /* trace */
 	if (ct != FW_CT_NEW) /* trace */
-		fw_trace_decided(tr, FW_TRACE_BY_CONNTRACK, 0,
+		fw_trace_decided(FW_TRACE_BY_CONNTRACK, 0,
 				 ct == FW_CT_INVALID ? FW_VERDICT_DROP : FW_VERDICT_ACCEPT);
 	switch (ct) {
 	case FW_CT_ESTABLISHED:
@@ -179,8 +177,11 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 	/* Port forwards take packets to this host's addresses and rewrite
 	 * their destination before the chains (the forward chain sees the
 	 * inside host) and before the stack routes them. */
-	if (fw_ct_key_of(&p, &orig_key))
-		__builtin_memset(&orig_key, 0, sizeof(orig_key));
+	orig_key = bpf_map_lookup_elem(&fw_key_scratch, &zero);
+	if (!orig_key)
+		return XDP_DROP;
+	if (fw_ct_key_of(&p, orig_key))
+		__builtin_memset(orig_key, 0, sizeof(*orig_key));
 	if (chain == FW_CHAIN_INPUT && cfg->pf_count) {
 		struct fw_pf_rule *pf = fw_pf_match(cfg, gen, &p, in_ifindex);
 
@@ -192,10 +193,10 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 		}
 	}
 
-	FW_TRACE_SET(tr, chain, chain);             /* trace */
-	FW_TRACE_SET(tr, out_ifindex, out_ifindex); /* trace */
+	FW_TRACE_SET(chain, chain);             /* trace */
+	FW_TRACE_SET(out_ifindex, out_ifindex); /* trace */
 	if (p.frag == FW_FRAG_LATER) {
-		fw_trace_decided(tr, FW_TRACE_BY_FRAGMENT, 0, FW_VERDICT_DROP); /* trace: the verdict is in xdp_action */
+		fw_trace_decided(FW_TRACE_BY_FRAGMENT, 0, FW_VERDICT_DROP); /* trace: the verdict is in xdp_action */
 		/* No ports here: take the first fragment's verdict, else the
 		 * policy, so a fragment never slips past a port rule. */
 		struct fw_frag_key fk = fw_frag_key_of(&p);
@@ -228,38 +229,38 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3, struct fw_trac
 		fw_count(&fw_rule_cnt, rule->counter_slot, p.l3_len);
 		if (rule->flags & FW_RULE_F_LOG)
 			fw_log(cfg, rule, in_ifindex, out_ifindex, &p, verdict);
-		fw_trace_decided(tr, FW_TRACE_BY_RULE, rule->position, verdict); /* trace */
+		fw_trace_decided(FW_TRACE_BY_RULE, rule->position, verdict); /* trace */
 	} else {
 		verdict = cfg->policy[chain & 1];
-		fw_trace_decided(tr, FW_TRACE_BY_POLICY, 0, verdict); /* trace */
+		fw_trace_decided(FW_TRACE_BY_POLICY, 0, verdict); /* trace */
 		fw_stat(chain == FW_CHAIN_INPUT ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD,
 			p.l3_len);
 	}
 
 	if (p.frag == FW_FRAG_FIRST) {
 		/* Keyed as later fragments arrive: before a port forward. */
-		struct fw_frag_key fk = fw_frag_key_of_tuple(&p, dnat ? &orig_key : &p.t);
+		struct fw_frag_key fk = fw_frag_key_of_tuple(&p, dnat ? orig_key : &p.t);
 		__u32 v = verdict;
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
-	if (verdict == FW_VERDICT_REJECT && dnat && fw_pf_undo(data, data_end, &p, &orig_key))
+	if (verdict == FW_VERDICT_REJECT && dnat && fw_pf_undo(data, data_end, &p, orig_key))
 		return XDP_DROP; /* answer from what the client used, or not at all */
 	if (verdict == FW_VERDICT_ACCEPT) {
 		if (dnat)
-			fw_frag_nat_remember(&p, *(__be32 *)orig_key.saddr, *(__be32 *)orig_key.daddr,
+			fw_frag_nat_remember(&p, *(__be32 *)orig_key->saddr, *(__be32 *)orig_key->daddr,
 					     FW_NAT_DST, *(__be32 *)p.t.daddr);
-		if (fw_nat_create(cfg, gen, &p, &orig_key, dnat, chain, in_ifindex, out_ifindex)) {
-			FW_TRACE_SET(tr, by, FW_TRACE_BY_NAT_FAIL); /* trace */
+		if (fw_nat_create(cfg, gen, &p, orig_key, dnat, chain, in_ifindex, out_ifindex)) {
+			FW_TRACE_SET(by, FW_TRACE_BY_NAT_FAIL); /* trace */
 			return XDP_DROP; /* masquerade without a free port */
 		}
 		if (!l3 && chain == FW_CHAIN_FORWARD) {
 			rc = fw_fastpath(ctx, cfg, &p, in_ifindex, NULL);
-			fw_trace_fast(tr, ctx, cfg, &p, in_ifindex, NULL, rc); /* trace */
+			fw_trace_fast(ctx, cfg, &p, in_ifindex, NULL, rc); /* trace */
 			return rc;
 		}
 		if (l3 && chain == FW_CHAIN_FORWARD)
-			FW_TRACE_SET(tr, fast, FW_TRACE_FAST_TUN); /* trace */
+			FW_TRACE_SET(fast, FW_TRACE_FAST_TUN); /* trace */
 	}
 	return fw_xdp_action(ctx, &p, verdict, l3);
 
@@ -279,31 +280,25 @@ ct_accept:
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
 	}
 	if (l3) {
-		FW_TRACE_SET(tr, fast, FW_TRACE_FAST_TUN); /* trace */
+		FW_TRACE_SET(fast, FW_TRACE_FAST_TUN); /* trace */
 		return XDP_PASS;
 	}
 	rc = fw_fastpath(ctx, cfg, &p, in_ifindex, hit);
-	fw_trace_fast(tr, ctx, cfg, &p, in_ifindex, hit, rc); /* trace */
+	fw_trace_fast(ctx, cfg, &p, in_ifindex, hit, rc); /* trace */
 	return rc;
 }
 
 SEC("xdp")
 int fw_xdp(struct xdp_md *ctx)
 {
-	struct fw_trace_event *tr = NULL; /* trace */
-	int rc = fw_ingress(ctx, 0, &tr);
-
-	return fw_trace_end(tr, rc); /* trace */
+	return fw_trace_end(fw_ingress(ctx, 0)); /* trace */
 }
 
 /* For devices without an Ethernet header (TUN, e.g. a VPN's). */
 SEC("xdp")
 int fw_xdp_l3(struct xdp_md *ctx)
 {
-	struct fw_trace_event *tr = NULL; /* trace */
-	int rc = fw_ingress(ctx, 1, &tr);
-
-	return fw_trace_end(tr, rc); /* trace */
+	return fw_trace_end(fw_ingress(ctx, 1)); /* trace */
 }
 
 /* A packet of no connection leaving: dropped when it would leak an inside

@@ -440,6 +440,18 @@ static __always_inline int fw_ct_related(void *data, void *data_end, const struc
 	return FW_CT_RELATED;
 }
 
+/* An ICMP error arriving: RELATED or NEW. Not inlined: the quote and the
+ * key it inverts (88 bytes) get their own frame instead of deepening the
+ * ingress programs' (whose frame, plus fw_nat_ct_create's, plus a bpf_loop
+ * callback's, must fit Linux 6.1's 512 bytes). */
+static __noinline int fw_ct_ingress_error(void *data, void *data_end, const struct fw_pkt *p,
+					  struct fw_ct_entry **hit)
+{
+	struct fw_quote q;
+
+	return fw_ct_related(data, data_end, p, fw_ct_now(), &q, hit);
+}
+
 /* Ingress: is this packet part of (or related to) a tracked connection? */
 static __always_inline int fw_ct_ingress(void *data, void *data_end, struct fw_pkt *p,
 					 __u32 in_ifindex, struct fw_ct_entry **hit)
@@ -451,12 +463,9 @@ static __always_inline int fw_ct_ingress(void *data, void *data_end, struct fw_p
 		return FW_CT_NEW;
 	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
 		return FW_CT_INVALID;
-	if (fw_ct_is_icmp_error(p)) {
-		struct fw_quote q;
-
-		return fw_ct_related(data, data_end, p, fw_ct_now(), &q, hit);
-	}
-	return fw_ct_lookup_update(&k, p, fw_ct_now(), hit);
+	if (!fw_ct_is_icmp_error(p))
+		return fw_ct_lookup_update(&k, p, fw_ct_now(), hit);
+	return fw_ct_ingress_error(data, data_end, p, hit);
 }
 
 /* A rule or policy accepted a NEW packet: remember its connection. */

@@ -82,7 +82,7 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct bpf_fib_lookup f = {};
+	struct bpf_fib_lookup *f;
 	struct ethhdr *eth = data;
 	__u64 *in_flags, *out_flags;
 	__u32 zero = 0, *ipsec;
@@ -108,15 +108,16 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 		return XDP_PASS; /* the stack answers "time exceeded" */
 	/* Anything but SUCCESS (no neighbour yet, too big: needs fragmenting
 	 * or an ICMP error, local, unreachable...) is the stack's job. */
-	if (fw_fib_lookup(ctx, p, in_ifindex, &f) != BPF_FIB_LKUP_RET_SUCCESS)
+	f = fw_fib_params();
+	if (!f || fw_fib_lookup(ctx, p, in_ifindex, f) != BPF_FIB_LKUP_RET_SUCCESS)
 		return XDP_PASS;
-	out_flags = bpf_map_lookup_elem(&fw_fast_if, &f.ifindex);
+	out_flags = bpf_map_lookup_elem(&fw_fast_if, &f->ifindex);
 	if (!out_flags || !(*out_flags & FW_FAST_IF_OUT))
 		return XDP_PASS;
 	in_flags = bpf_map_lookup_elem(&fw_fast_if, &in_ifindex);
 	if (!in_flags || !fw_fastpath_for_us(data, data_end, *in_flags))
 		return XDP_PASS;
-	if ((*in_flags & FW_FAST_IF_VERIFY_CSUM) && !fw_l4_csum_ok(data, data_end, p))
+	if ((*in_flags & FW_FAST_IF_VERIFY_CSUM) && !fw_xdp_l4_csum_ok(ctx, p))
 		return XDP_PASS;
 	/* The source rewrite (masquerade, replies of a port forward): plain
 	 * incremental checksum updates, right for the complete sums above. */
@@ -146,10 +147,10 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 			return XDP_PASS;
 		ip6->hop_limit--;
 	}
-	__builtin_memcpy(eth->h_dest, f.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, f.smac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, f->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, f->smac, ETH_ALEN);
 	fw_stat(FW_STAT_FASTPATH, p->l3_len);
-	return bpf_redirect(f.ifindex, 0);
+	return bpf_redirect(f->ifindex, 0);
 }
 
 #endif

@@ -164,6 +164,27 @@ struct {
 	__type(value, struct fw_trace_cfg);
 } fw_trace_cfg SEC(".maps");
 
+/* A new connection's key as its first packet arrived (before a port
+ * forward rewrites it), kept here rather than on the stack for the same
+ * 512-byte reason as fw_fib_scratch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_tuple);
+} fw_key_scratch SEC(".maps");
+
+/* The FIB lookup's parameters (64 bytes) live here, not on the stack:
+ * with them there fw_xdp's frame plus fw_nat_ct_create's plus a bpf_loop
+ * callback's passed the 512-byte limit on Linux 6.1. Per CPU, used within
+ * one program run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_fib_lookup);
+} fw_fib_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -56,6 +56,16 @@
 #define FW_REJECT_INTERVAL_NS (1000000000ull / 100) /* 100 answers a second */
 #define FW_REJECT_BURST 50
 #define FW_REJECT_TTL 64
+/* l3_off is at most 22 (two VLAN tags) where it is used. The compiler
+ * knows and would drop a plain mask; Linux 6.1's verifier forgets the bound
+ * when the value comes back from a 32-bit stack slot ("R9 offset is outside
+ * of the packet"). The barrier hides the value from the compiler so the
+ * mask stays for the verifier. */
+static __always_inline __u32 fw_reject_l3_off(__u32 l3_off)
+{
+	barrier_var(l3_off);
+	return l3_off & 0x1f;
+}
 #define FW_QUOTE_MAX 512 /* bpf_csum_diff's limit too */
 
 struct fw_quote_buf {
@@ -158,7 +168,7 @@ static __always_inline __u32 fw_reject_tcp(struct xdp_md *ctx, const struct fw_p
 
 	fw_swap_mac(data);
 	if (p->t.family == 4) {
-		struct iphdr *ip = data + l3_off;
+		struct iphdr *ip = data + fw_reject_l3_off(l3_off);
 
 		if ((void *)ip + 40 > data_end)
 			return 0;
@@ -175,7 +185,7 @@ static __always_inline __u32 fw_reject_tcp(struct xdp_md *ctx, const struct fw_p
 		nt = (void *)ip + 20;
 		sum = fw_csum_mem(&ip->saddr, 8, 0);
 	} else {
-		struct ipv6hdr *ip6 = data + l3_off;
+		struct ipv6hdr *ip6 = data + fw_reject_l3_off(l3_off);
 
 		if ((void *)ip6 + 60 > data_end)
 			return 0;
@@ -254,7 +264,7 @@ static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_
 	}
 
 	if (v4) {
-		struct iphdr *ip = data + l3_off;
+		struct iphdr *ip = data + fw_reject_l3_off(l3_off);
 
 		if ((void *)ip + 28 > data_end)
 			return 0;
@@ -271,7 +281,7 @@ static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_
 		ic = (void *)ip + 20;
 		sum = 0;
 	} else {
-		struct ipv6hdr *ip6 = data + l3_off;
+		struct ipv6hdr *ip6 = data + fw_reject_l3_off(l3_off);
 
 		if ((void *)ip6 + 48 > data_end)
 			return 0;

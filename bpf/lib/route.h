@@ -3,6 +3,7 @@
 #ifndef FW_ROUTE_H
 #define FW_ROUTE_H
 
+#include "maps.h"
 #include "parse.h"
 
 /* Asks the kernel's FIB what it will do with the packet, as the stack
@@ -44,21 +45,34 @@ static __always_inline int fw_fib_lookup(void *ctx, const struct fw_pkt *p, __u3
 	return bpf_fib_lookup(ctx, f, sizeof(*f), 0);
 }
 
+/* This CPU's FIB lookup parameters, zeroed (maps.h: fw_fib_scratch). */
+static __always_inline struct bpf_fib_lookup *fw_fib_params(void)
+{
+	struct bpf_fib_lookup *f = bpf_map_lookup_elem(&fw_fib_scratch, &(__u32){ 0 });
+
+	if (f)
+		__builtin_memset(f, 0, sizeof(*f));
+	return f;
+}
+
 static __always_inline __u8 fw_select_chain(void *ctx, const struct fw_pkt *p, __u32 in_ifindex,
 					    __u32 *out_ifindex)
 {
-	struct bpf_fib_lookup f = {};
+	struct bpf_fib_lookup *f;
 	int rc;
 
 	*out_ifindex = 0;
 	if (fw_is_multi_dest(p))
 		return FW_CHAIN_INPUT;
-	rc = fw_fib_lookup(ctx, p, in_ifindex, &f);
+	f = fw_fib_params();
+	if (!f)
+		return FW_CHAIN_FORWARD; /* cannot happen: the stricter guess */
+	rc = fw_fib_lookup(ctx, p, in_ifindex, f);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		*out_ifindex = f.ifindex;
+		*out_ifindex = f->ifindex;
 		return FW_CHAIN_FORWARD;
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
 	case BPF_FIB_LKUP_RET_FWD_DISABLED:

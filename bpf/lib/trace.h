@@ -3,12 +3,19 @@
  * `fwctl trace`: the decision path of packets that match the tracer's
  * filters, one event each through fw_trace_rb.
  *
- * Off (fw_trace_cfg.on == 0, always unless a tracer runs) a packet pays one
- * array lookup and one compare in fw_trace_start, which then returns NULL;
- * every other hook is `if (tr)` on that NULL. On, a matching packet's event
- * is built in a per-CPU scratch entry (no stack: fw_ingress has little
- * left) and sent when XDP returns. Tracing only observes: no hook changes
- * what happens to the packet.
+ * Off (fw_trace_cfg.on == 0, always unless a tracer runs) each hook pays
+ * one array lookup (inlined by the verifier: no call) and one compare. On,
+ * fw_trace_start marks this CPU's event active for a matching packet, the
+ * event is built in that per-CPU scratch entry (no stack: fw_ingress has
+ * little left) and sent when XDP returns. Tracing only observes: no hook
+ * changes what happens to the packet.
+ *
+ * Why every hook reads the switch again instead of the packet carrying a
+ * pointer or a flag: a pointer that may be NULL, or a flag the verifier
+ * once saw as a constant, splits every verifier state of fw_ingress in
+ * two for the rest of the program (the verifier cannot merge them), which
+ * took fw_xdp past the million-instruction limit. A value loaded from a
+ * map is unknown to the verifier, so the states after a hook merge.
  *
  * The hooks in fw.bpf.c are marked "trace:".
  */
@@ -21,6 +28,7 @@
 #include "csum.h"
 #include "ct.h"
 #include "fastpath.h"
+#include "xfrm_fast.h"
 
 static __always_inline int fw_trace_addr_match(const __u8 *a, const __u8 *want, const __u8 *mask)
 {
@@ -46,9 +54,9 @@ static __always_inline int fw_trace_match(const struct fw_trace_cfg *c, const st
 	       fw_trace_addr_match(p->t.daddr, c->daddr, c->dmask);
 }
 
-/* The one read of the switch per packet. Returns the event to fill, or
- * NULL (tracing off, lease run out, or the packet does not match). */
-static __always_inline struct fw_trace_event *fw_trace_start(const struct fw_pkt *p, __u32 in_ifindex)
+/* The event of the packet this CPU is handling when it is traced, else
+ * NULL. */
+static __always_inline struct fw_trace_event *fw_trace_now(void)
 {
 	__u32 zero = 0;
 	struct fw_trace_cfg *c = bpf_map_lookup_elem(&fw_trace_cfg, &zero);
@@ -56,55 +64,77 @@ static __always_inline struct fw_trace_event *fw_trace_start(const struct fw_pkt
 
 	if (!c || !c->on)
 		return NULL;
-	if (bpf_ktime_get_ns() > c->lease_ns || !fw_trace_match(c, p, in_ifindex))
-		return NULL;
+	e = bpf_map_lookup_elem(&fw_trace_scratch, &zero);
+	return e && e->active ? e : NULL;
+}
+
+/* Decides whether this packet is traced; if so starts its event. While
+ * tracing is on, every packet sets or clears `active`; while it is off no
+ * hook reads it. */
+static __always_inline void fw_trace_start(const struct fw_pkt *p, __u32 in_ifindex)
+{
+	__u32 zero = 0;
+	struct fw_trace_cfg *c = bpf_map_lookup_elem(&fw_trace_cfg, &zero);
+	struct fw_trace_event *e;
+
+	if (!c || !c->on)
+		return;
 	e = bpf_map_lookup_elem(&fw_trace_scratch, &zero);
 	if (!e)
-		return NULL;
+		return;
+	e->active = 0;
+	if (bpf_ktime_get_ns() > c->lease_ns || !fw_trace_match(c, p, in_ifindex))
+		return;
 	__builtin_memset(e, 0, sizeof(*e));
+	e->active = 1;
 	e->ktime_ns = bpf_ktime_get_ns();
 	if (fw_ct_key_of(p, &e->orig))
 		e->orig = p->t;
 	e->in_ifindex = in_ifindex;
 	e->len = p->l3_len;
 	e->chain = FW_TRACE_NO_CHAIN;
-	return e;
 }
 
-#define FW_TRACE_SET(tr, field, value)                                                             \
+#define FW_TRACE_SET(field, value)                                                                 \
 	do {                                                                                       \
-		if (tr)                                                                            \
-			(tr)->field = (value);                                                     \
+		struct fw_trace_event *e_ = fw_trace_now();                                        \
+		if (e_)                                                                            \
+			e_->field = (value);                                                       \
 	} while (0)
 
-static __always_inline void fw_trace_decided(struct fw_trace_event *tr, __u8 by, __u32 position,
-					     __u8 verdict)
+static __always_inline void fw_trace_decided(__u8 by, __u32 position, __u8 verdict)
 {
-	if (!tr)
+	struct fw_trace_event *e = fw_trace_now();
+
+	if (!e)
 		return;
-	tr->by = by;
-	tr->position = position;
-	tr->verdict = verdict;
+	e->by = by;
+	e->position = position;
+	e->verdict = verdict;
 }
 
 /* Why fw_fastpath (fastpath.h) passed the packet to the stack: its checks
  * again, in its order, run only for a traced packet it did not take. Keep
- * in step with fw_fastpath. */
-static __always_inline __u8 fw_trace_fast_why(struct xdp_md *ctx, const struct fw_gen_cfg *cfg,
-					      const struct fw_pkt *p, __u32 in_ifindex,
-					      const struct fw_ct_entry *ct, __u8 *fib_rc)
+ * in step with fw_fastpath. Returns FW_TRACE_FAST_* | fib_rc << 8.
+ *
+ * A global function (not static, never inlined): the verifier checks it
+ * once, on its own, instead of once for every state of fw_ingress that
+ * reaches a hook (inlined, it cost fw_xdp ~450,000 verified instructions,
+ * past the limit). Hence scalars, not the generation's config or the
+ * connection's entry (the caller checks those first), and a packet pointer
+ * it must test for NULL. */
+__noinline int fw_trace_fast_why(struct xdp_md *ctx, const struct fw_pkt *p, __u32 in_ifindex)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct bpf_fib_lookup f = {};
+	struct bpf_fib_lookup *f;
 	__u64 *flags;
 	int rc;
 
-	if (!(cfg->flags & FW_CFG_F_FASTPATH))
-		return FW_TRACE_FAST_OFF;
-	if (!ct && (cfg->nat_count || cfg->pf_count))
-		return FW_TRACE_FAST_FIRST_NAT;
-	if (p->l3_off != sizeof(struct ethhdr) || p->frag != FW_FRAG_NONE || !p->l4_ok)
+	if (!p)
+		return FW_TRACE_FAST_SHAPE;
+	if (p->l3_off != sizeof(struct ethhdr) || p->frag != FW_FRAG_NONE || !p->l4_ok ||
+	    p->l3_opts)
 		return FW_TRACE_FAST_SHAPE;
 	if (p->hop_limit <= 1)
 		return FW_TRACE_FAST_TTL;
@@ -112,50 +142,71 @@ static __always_inline __u8 fw_trace_fast_why(struct xdp_md *ctx, const struct f
 		return FW_TRACE_FAST_IPSEC;
 	if (fw_is_multi_dest(p))
 		return FW_TRACE_FAST_MULTI;
-	rc = fw_fib_lookup(ctx, p, in_ifindex, &f);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-		*fib_rc = (__u8)rc;
+	f = fw_fib_params();
+	if (!f)
 		return FW_TRACE_FAST_FIB;
-	}
-	flags = bpf_map_lookup_elem(&fw_fast_if, &f.ifindex);
+	rc = fw_fib_lookup(ctx, p, in_ifindex, f);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return FW_TRACE_FAST_FIB | (rc & 0xff) << 8;
+	flags = bpf_map_lookup_elem(&fw_fast_if, &f->ifindex);
 	if (!flags || !(*flags & FW_FAST_IF_OUT))
 		return FW_TRACE_FAST_OUT_DEV;
 	flags = bpf_map_lookup_elem(&fw_fast_if, &in_ifindex);
-	if (!flags || ((*flags & FW_FAST_IF_VERIFY_CSUM) && !fw_l4_csum_ok(data, data_end, p)))
+	if (!flags || !fw_fastpath_for_us(data, data_end, *flags))
+		return FW_TRACE_FAST_SHAPE;
+	if ((*flags & FW_FAST_IF_VERIFY_CSUM) && !fw_xdp_l4_csum_ok(ctx, p))
 		return FW_TRACE_FAST_CSUM;
 	return FW_TRACE_FAST_NAT;
 }
 
 /* After a fw_fastpath call that returned rc. */
-static __always_inline void fw_trace_fast(struct fw_trace_event *tr, struct xdp_md *ctx,
-					  const struct fw_gen_cfg *cfg, const struct fw_pkt *p,
-					  __u32 in_ifindex, const struct fw_ct_entry *ct, int rc)
+static __always_inline void fw_trace_fast(struct xdp_md *ctx, const struct fw_gen_cfg *cfg,
+					  const struct fw_pkt *p, __u32 in_ifindex,
+					  const struct fw_ct_entry *ct, int rc)
 {
-	if (!tr)
+	struct fw_trace_event *e = fw_trace_now();
+	int why;
+
+	if (!e)
 		return;
-	if (rc == XDP_REDIRECT)
-		tr->fast = FW_TRACE_FAST_TAKEN;
+	if (rc == XDP_REDIRECT) {
+		e->fast = FW_TRACE_FAST_TAKEN;
+		return;
+	}
+	if (!(cfg->flags & FW_CFG_F_FASTPATH))
+		why = FW_TRACE_FAST_OFF;
+	else if (!ct && (cfg->nat_count || cfg->pf_count))
+		why = FW_TRACE_FAST_FIRST_NAT;
+	else if (!fw_xfrm_clear_ok(ct))
+		why = FW_TRACE_FAST_IPSEC;
 	else
-		tr->fast = fw_trace_fast_why(ctx, cfg, p, in_ifindex, ct, &tr->fib_rc);
+		why = fw_trace_fast_why(ctx, p, in_ifindex);
+	e = fw_trace_now(); /* a call later: the verifier forgot it */
+	if (!e)
+		return;
+	e->fast = (__u8)why;
+	e->fib_rc = (__u8)(why >> 8);
 }
 
 /* When XDP returns: the connection as it stands now (translations chosen
  * for a new one included), then the event. */
-static __always_inline int fw_trace_end(struct fw_trace_event *tr, int xdp_action)
+static __always_inline int fw_trace_end(int xdp_action)
 {
+	struct fw_trace_event *e = fw_trace_now();
 	struct fw_ct_entry *ct;
 
-	if (!tr)
+	if (!e)
 		return xdp_action;
-	tr->xdp_action = xdp_action;
-	ct = bpf_map_lookup_elem(&fw_ct, &tr->orig);
+	e->active = 0;
+	e->xdp_action = xdp_action;
+	ct = bpf_map_lookup_elem(&fw_ct, &e->orig);
 	if (ct) {
-		tr->ct_found = 1;
-		tr->ct_nat = (__u8)ct->nat;
-		tr->ct_dir = ct->dir;
-		tr->ct_other = ct->other;
+		e->ct_found = 1;
+		e->ct_nat = (__u8)ct->nat;
+		e->ct_dir = ct->dir;
+		e->ct_other = ct->other;
 	}
-	bpf_ringbuf_output(&fw_trace_rb, tr, sizeof(*tr), 0);
+	bpf_ringbuf_output(&fw_trace_rb, e, sizeof(*e), 0);
 	return xdp_action;
 }
 

@@ -42,7 +42,7 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__u32 in_ifindex = skb->ifindex, out_ifindex = 0, zero = 0, rule_idx;
-	struct fw_tuple orig_key __attribute__((aligned(8)));
+	struct fw_tuple *orig_key;
 	struct fw_pkt p = {};
 	struct fw_active *act;
 	struct fw_gen_cfg *cfg;
@@ -97,9 +97,10 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 			p.l3_len);
 	}
 	if (verdict == FW_VERDICT_ACCEPT) {
-		if (fw_ct_key_of(&p, &orig_key))
+		orig_key = bpf_map_lookup_elem(&fw_key_scratch, &zero);
+		if (!orig_key || fw_ct_key_of(&p, orig_key))
 			return TC_ACT_OK;
-		if (fw_nat_create(cfg, gen, &p, &orig_key, 0, chain, in_ifindex, out_ifindex))
+		if (fw_nat_create(cfg, gen, &p, orig_key, 0, chain, in_ifindex, out_ifindex))
 			return TC_ACT_SHOT; /* masquerade without a free port */
 	}
 	return fw_xfrm_verdict_to_tc(verdict);

@@ -436,7 +436,8 @@ struct fw_trace_event {
 	__u8 ct_found;            /* after the decision, the connection exists */
 	__u8 ct_nat;              /* FW_CT_NAT_* of that connection */
 	__u8 ct_dir;              /* enum fw_ct_dir of the entry the key found */
-	__u8 pad[3];
+	__u8 active;              /* datapath only: this CPU's packet is being traced */
+	__u8 pad[2];
 };
 #define FW_TRACE_NO_CHAIN 0xff
 

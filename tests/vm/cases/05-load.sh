@@ -5,6 +5,9 @@
 # failure before the traffic cases.
 . "$VM_SRC/tests/vm/guest/lib.sh"
 e2e_init
+# The verifier's effort per program on this kernel (the headroom under its
+# million-instruction limit; tools/verifier_stats.cpp).
+[ -x "$VM_BUILD/verifier_stats" ] && "$VM_BUILD/verifier_stats" "$VM_BUILD/bpf/fw.bpf.o"
 ns_add r
 echo '{ "version": 1, "policy": { "input": "accept", "forward": "accept" } }' >"$E2E_TMP/rules.json"
 out=$(fw r apply "$E2E_TMP/rules.json" 2>&1); rc=$?
