@@ -385,6 +385,14 @@ int fw_tc_ingress(struct __sk_buff *skb)
 	return rc == TC_ACT_OK ? TC_ACT_UNSPEC : rc;
 }
 
+/* Reject answers only: where XDP runs generic, it judges decrypted IPsec
+ * itself (lib/xfrm_in.h); a second judge here would count it twice. */
+SEC("tc")
+int fw_tc_reject(struct __sk_buff *skb)
+{
+	return fw_reject_tc_ingress(skb);
+}
+
 SEC("tc")
 int fw_tc_egress_l3(struct __sk_buff *skb)
 {

@@ -1,6 +1,7 @@
 // Attaching the pinned programs to interfaces (XDP ingress, tcx egress),
 // listing the links, and removing those whose interface left.
 #include "runtime.h"
+#include "netdev.h"
 #include "tc_clsact.h"
 
 #include <algorithm>
@@ -70,14 +71,19 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 }
 
 // The program that sends reject answers back out (bpf/lib/reject.h). L3
-// devices have no answers: a reject is a drop there.
+// devices have no answers: a reject is a drop there. Where XDP runs native
+// it also judges what kernel IPsec decrypted (bpf/lib/xfrm_in.h): native
+// XDP never sees those packets; generic XDP does, and judges them itself.
 void Runtime::attach_tc_ingress(uint32_t ifindex, const std::string &ifname)
 {
 	std::string pin = pin_path("link_tci_" + std::to_string(ifindex));
 	if (access(pin.c_str(), F_OK) == 0)
 		return;
 	LIBBPF_OPTS(bpf_link_create_opts, o);
-	int link = bpf_link_create(fd("prog_fw_tc_ingress"), (int)ifindex, BPF_TCX_INGRESS, &o);
+	int prog = fd(xdp_attached_native(ifindex) ? "prog_fw_tc_ingress" : "prog_fw_tc_reject");
+	int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_INGRESS, &o);
+	if (link < 0 && tc_clsact::tcx_missing(errno))
+		return tc_clsact::attach(prog, ifindex, ifname, pin); // kernel < 6.6: clsact ingress
 	if (link < 0)
 		throw SystemError(errno_message("cannot attach TC ingress (tcx) to " + ifname, errno));
 	Fd l(link);

@@ -34,6 +34,12 @@ std::vector<std::string> netns_interfaces()
 	return names;
 }
 
+bool xdp_attached_native(uint32_t ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	return bpf_xdp_query((int)ifindex, 0, &q) == 0 && q.attach_mode == XDP_ATTACHED_DRV;
+}
+
 bool is_l3_device(const std::string &ifname)
 {
 	Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));

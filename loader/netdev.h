@@ -13,6 +13,9 @@ std::vector<std::string> netns_interfaces();
 
 // True for a device without Ethernet headers (TUN, WireGuard...).
 bool is_l3_device(const std::string &ifname);
+// True when the XDP program attached to the interface runs in the driver
+// (native), false for generic mode or none.
+bool xdp_attached_native(uint32_t ifindex);
 // The kernel driver behind an interface ("veth", "tun"...), "" if unknown.
 std::string driver_name(const std::string &ifname);
 // A veth whose peer cannot take XDP frames: attach it in generic mode.

@@ -16,29 +16,13 @@
 
 #include "runtime.h"
 #include "stack.h"
+#include "netdev.h"
 #include "tc_clsact.h"
 #include "xfrm_out.skel.h"
 
 namespace fw {
 
 namespace {
-
-bool xdp_native(uint32_t ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	return bpf_xdp_query((int)ifindex, 0, &q) == 0 && q.attach_mode == XDP_ATTACHED_DRV;
-}
-
-bool l3_device(const std::string &ifname)
-{
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr {};
-	strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-	bool l3 = s >= 0 && ioctl(s, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER;
-	if (s >= 0)
-		close(s);
-	return l3;
-}
 
 std::string link_pin(const std::string &dir, const char *hook, uint32_t ifindex)
 {
@@ -54,7 +38,7 @@ std::string link_pin(const std::string &dir, const char *hook, uint32_t ifindex)
 void Runtime::attach_xfrm_ingress(const StackPlan &plan)
 {
 	for (auto &[name, idx] : plan.attach)
-		if (xdp_native(idx))
+		if (xdp_attached_native(idx))
 			attach_xfrm_tc_ingress(idx, name);
 	for (auto &[name, idx] : plan.xfrm_only)
 		attach_xfrm_tc_ingress(idx, name);
@@ -66,7 +50,7 @@ void Runtime::attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname
 	if (access(pin.c_str(), F_OK) == 0)
 		return;
 	LIBBPF_OPTS(bpf_link_create_opts, o);
-	int prog = fd(l3_device(ifname) ? "prog_fw_tc_ingress_xfrm_l3" : "prog_fw_tc_ingress_xfrm");
+	int prog = fd(is_l3_device(ifname) ? "prog_fw_tc_ingress_xfrm_l3" : "prog_fw_tc_ingress_xfrm");
 	int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_INGRESS, &o);
 	if (link < 0 && tc_clsact::tcx_missing(errno))
 		return tc_clsact::attach(prog, ifindex, ifname, pin); // kernel < 6.6: clsact ingress

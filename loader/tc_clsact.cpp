@@ -62,6 +62,12 @@ uint32_t filter_prog_id(uint32_t ifindex, enum bpf_tc_attach_point point = BPF_T
 	return opts.prog_id;
 }
 
+// "TC ingress" or "TC egress", for messages.
+std::string hook_name(const std::string &pin)
+{
+	return point_of(pin) == BPF_TC_INGRESS ? "TC ingress" : "TC egress";
+}
+
 std::string msg(const std::string &what, int err)
 {
 	return what + ": " + strerror(err);
@@ -81,7 +87,7 @@ void attach(int prog_fd, uint32_t ifindex, const std::string &ifname, const std:
 	int err = bpf_tc_hook_create(&hook); // the clsact qdisc; -EEXIST: already there
 	if (err && err != -EEXIST) {
 		if (err == -ENOENT || err == -EOPNOTSUPP || err == -EINVAL)
-			throw SystemError(msg("cannot attach TC egress to " + ifname +
+			throw SystemError(msg("cannot attach " + hook_name(pin) + " to " + ifname +
 						      ": this kernel has neither tcx links (Linux >= 6.6) nor the "
 						      "clsact qdisc (CONFIG_NET_SCH_INGRESS)",
 					      -err));
@@ -94,19 +100,20 @@ void attach(int prog_fd, uint32_t ifindex, const std::string &ifname, const std:
 	if (err == -EEXIST) {
 		uint32_t id = filter_prog_id(ifindex, point_of(pin));
 		if (!ours || id != ours->id)
-			throw SystemError("cannot attach TC egress to " + ifname +
+			throw SystemError("cannot attach " + hook_name(pin) + " to " + ifname +
 					  ": another filter holds fwctl's reserved clsact handle 0xf3c7 "
 					  "priority 1 (fwctl never replaces it; remove it with `tc filter del "
-					  "dev " + ifname + " egress handle 0xf3c7 prio 1 bpf`)");
+					  "dev " + ifname + (point_of(pin) == BPF_TC_INGRESS ? " ingress" : " egress") +
+					  " handle 0xf3c7 prio 1 bpf`)");
 		err = 0; // our own program is already there
 	}
 	if (err) {
 		if (err == -ENOENT || err == -EOPNOTSUPP)
-			throw SystemError(msg("cannot attach TC egress to " + ifname +
+			throw SystemError(msg("cannot attach " + hook_name(pin) + " to " + ifname +
 						      ": this kernel has neither tcx links (Linux >= 6.6) nor "
 						      "cls_bpf (CONFIG_NET_CLS_BPF)",
 					      -err));
-		throw SystemError(msg("cannot attach TC egress (clsact) to " + ifname +
+		throw SystemError(msg("cannot attach " + hook_name(pin) + " (clsact) to " + ifname +
 					      " at fwctl's reserved handle 0xf3c7 priority 1 (a filter of "
 					      "another kind at priority 1?)",
 				      -err));

@@ -1,4 +1,4 @@
-// TC egress through clsact + cls_bpf, for kernels without tcx links (< 6.6,
+// TC egress and ingress through clsact + cls_bpf, for kernels without tcx links (< 6.6,
 // e.g. Debian 12's 6.1). Same program, same semantics as the tcx link; the
 // owner safety a link gives for free is rebuilt by hand:
 //  - fwctl's filter sits at a reserved handle and priority (kHandle,
@@ -23,7 +23,8 @@ inline constexpr uint32_t kPriority = 1;
 // no tcx (errno of that call).
 bool tcx_missing(int err);
 
-// Attaches prog_fd at egress of ifindex and pins the program at pin.
+// Attaches prog_fd at egress of ifindex (ingress when pin is a
+// link_tci_<ifindex>) and pins the program at pin.
 // Throws SystemError naming the interface (and the missing feature when the
 // kernel has no clsact / cls_bpf).
 void attach(int prog_fd, uint32_t ifindex, const std::string &ifname, const std::string &pin);

@@ -477,3 +477,20 @@ wait_until() {
         sleep 0.2
     done
 }
+
+# capture_start NS IF FILE [FILTER...]: tcpdump in NS on IF, packet-buffered
+# into FILE; returns once it is listening (a capture that starts late sees
+# nothing and proves nothing). capture_stop ends it (FILE complete).
+capture_start() {
+    local s=$1 ifc=$2 file=$3; shift 3
+    nsx "$s" tcpdump -n -U -i "$ifc" -w "$file" "$@" 2>"$file.err" &
+    E2E_CAP_PID=$!
+    e2e_track_pid "$E2E_CAP_PID"
+    wait_until 30 grep -q "listening on" "$file.err" ||
+        fail "tcpdump on $ifc in $s did not start: $(cat "$file.err")"
+}
+capture_stop() {
+    kill "$E2E_CAP_PID" 2>/dev/null
+    wait "$E2E_CAP_PID" 2>/dev/null
+    e2e_untrack_pid "$E2E_CAP_PID"
+}

@@ -24,7 +24,7 @@ nsx r tc filter add dev vlan2 egress prio 5 handle 7 matchall action pass
 assert_exit 0 "fwctl apply on $(vm_kernel)" fw r apply "$E2E_TMP/rules.json"
 status=$(fw r status --json)
 echo "$status"
-assert_eq 4 "$(echo "$status" | json_get attachments.length)" "XDP + TC egress on vlan1 and vlan2"
+assert_eq 6 "$(echo "$status" | json_get attachments.length)" "XDP, TC ingress (reject answers) and TC egress on vlan1 and vlan2"
 if vm_kernel_at_least 6.6; then egress=tcx; else egress=tc-clsact; fi
 assert_match "\"mode\": \"$egress\"" "$status" "TC egress attached as $egress"
 assert_match '"mode": "(native|generic)"' "$status" "XDP mode reported"

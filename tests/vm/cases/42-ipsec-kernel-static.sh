@@ -54,16 +54,15 @@ JSON
 	status=$(fw $r status --json)
 	xmode=$(echo "$status" | json_get attachments | json_find interface=vlan2 hook=xdp mode)
 	echo "vlan2 XDP mode: $xmode (wanted $mode)"
+	local tci
+	tci=$(echo "$status" | json_get attachments | json_find interface=vlan2 hook=tc-ingress program 2>/dev/null)
 	if [ "$xmode" = native ]; then
-		assert_eq tc-ingress "$(echo "$status" | json_get attachments | json_find interface=vlan2 hook=tc-ingress hook)" \
-			"native XDP: TC ingress for decrypted traffic on vlan2"
+		assert_eq fw_tc_ingress "$tci" "native XDP: TC ingress judges decrypted traffic on vlan2 (and sends reject answers)"
 	else
-		assert_eq "" "$(echo "$status" | json_get attachments | json_find interface=vlan2 hook=tc-ingress hook 2>/dev/null)" \
-			"generic XDP judges decrypted traffic itself: no TC ingress"
+		assert_eq fw_tc_reject "$tci" \
+			"generic XDP judges decrypted traffic itself: TC ingress only sends reject answers"
 	fi
-	nsx $r tcpdump -n -i vlan2 -c 200 -w "$E2E_TMP/$mode.pcap" >/dev/null 2>&1 &
-	local cap=$!
-	sleep 1
+	capture_start $r vlan2 "$E2E_TMP/$mode.pcap"
 	# Inner traffic from behind the peer: 7000 has a rule, 7001 only the policy.
 	assert_udp_ok $peer $lan 10.1.0.2 7000
 	assert_udp_fails $peer $lan 10.1.0.2 7001
@@ -72,7 +71,7 @@ JSON
 	assert_ge 1 "$(echo "$st" | json_get chains.input.rules.0.packets)" "$mode: ESP met 'proto esp' on input"
 	assert_eq 1 "$(echo "$st" | json_get chains.forward.rules.0.packets)" "$mode: decrypted request judged once by forward"
 	assert_ge 1 "$(echo "$st" | json_get chains.forward.policy_packets)" "$mode: decrypted 7001 met the forward policy"
-	kill $cap 2>/dev/null; wait $cap 2>/dev/null
+	capture_stop
 	local clear
 	clear=$(nsx $r tcpdump -n -r "$E2E_TMP/$mode.pcap" 'udp and (port 7000 or port 7001)' 2>/dev/null | wc -l)
 	assert_eq 0 "$clear" "$mode: no inner UDP in clear on vlan2 (ESP only)"

@@ -20,6 +20,8 @@ stat() { fw "$1" stats --json | json_get "$2"; }
 dump_on_fail() {
 	[ "$E2E_FAIL" -gt 0 ] || return 0
 	for s in alice bob; do fw "$s" status; fw "$s" stats; fw "$s" conntrack; sw_status "$s"; sw_dump_logs "$s"; done
+	for s in alice bob; do echo "== $s: xfrm policies, routes"; nsx "$s" ip xfrm policy; nsx "$s" ip route show table all | grep -v local; done
+	[ -f "$E2E_TMP/wire.pcap" ] && nsx bob tcpdump -n -r "$E2E_TMP/wire.pcap" 2>/dev/null | head -30
 }
 e2e_on_cleanup dump_on_fail
 
@@ -75,9 +77,7 @@ assert_tunnel_up bob 20
 assert_tunnel_up alice 20
 assert_ge 1 "$(stat alice chains.input.rules.0.packets)" "alice: IKE rule counted bob's UDP 500"
 
-nsx bob tcpdump -n -i vlan2 -c 100 -w "$E2E_TMP/wire.pcap" >/dev/null 2>&1 &
-cap=$!
-sleep 1
+capture_start bob vlan2 "$E2E_TMP/wire.pcap"
 icmp=$(stat bob chains.input.rules.1.packets)
 assert_ping_ok alice 10.2.0.1
 assert_ge $((icmp + 1)) "$(stat bob chains.input.rules.1.packets)" \
@@ -93,7 +93,7 @@ pol=$(stat alice chains.forward.policy_packets)
 assert_ping_fails h3 10.1.0.2
 assert_ge $((pol + 1)) "$(stat alice chains.forward.policy_packets)" \
 	"alice: decrypted traffic from bob's LAN met the forward policy"
-kill $cap 2>/dev/null; wait $cap 2>/dev/null
+capture_stop
 assert_eq 0 "$(nsx bob tcpdump -n -r "$E2E_TMP/wire.pcap" icmp 2>/dev/null | wc -l)" "no ICMP in clear on the wire"
 assert_ge 1 "$(nsx bob tcpdump -n -r "$E2E_TMP/wire.pcap" 'ip proto 50' 2>/dev/null | wc -l)" "ESP is protocol 50 on the wire"
 e2e_finish

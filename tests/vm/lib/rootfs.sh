@@ -58,7 +58,7 @@ vm_rootfs_image() {
 	vm_rootfs_libs "$stage" "$stage/usr/sbin/fwctl"
 	vm_rootfs_modules "$stage" "$kroot" "$kver"
 	cp -a "$src/tests/vm/boot/rootfs/." "$stage/"
-	chroot "$stage" systemctl enable fwctl.service fwctl-watch.service systemd-networkd.service \
+	chroot "$stage" systemctl enable fwctl.service systemd-networkd.service \
 		fwvm-peer.service fwvm-check.service >/dev/null 2>&1
 	echo fwvm >"$stage/etc/hostname"
 	chroot "$stage" passwd -d root >/dev/null

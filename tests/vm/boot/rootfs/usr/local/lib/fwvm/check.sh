@@ -45,7 +45,7 @@ wait_vlan_address() {
 
 echo "VMBOOT $boot kernel=$(uname -r)"
 ok vlan1-configured "networkd created and addressed vlan1" wait_vlan_address
-systemctl --no-pager status fwctl.service fwctl-watch.service 2>&1 | sed -n '1,12p'
+systemctl --no-pager status fwctl.service 2>&1 | sed -n '1,12p'
 fwctl status 2>&1 | head -20
 # Let the early pings run against the configured address for a while.
 sleep 5
@@ -64,9 +64,9 @@ if [ "$boot" = 1 ]; then
 	verdict policy-counted "$( [ "${dropped:-0}" -ge 5 ] 2>/dev/null && echo 0 || echo 1)" "(input policy counted $dropped packets)"
 	ok open-port "UDP 7000 reaches the router over vlan1" udp_arrives 7000
 	# vlan1 is an 802.1Q device on wan0, which fwctl covers: wan0's program
-	# judges its tagged frames as vlan1 (docs/stacked.md), and fwctl-watch
+	# judges its tagged frames as vlan1 (docs/stacked.md), and `fwctl run`
 	# records it (status "stacked") instead of attaching XDP to it.
-	ok watch-covered-vlan1 "vlan1 judged by wan0's XDP (fwctl-watch)" bash -c 'fwctl status --json | jq -e "[.stacked[]? | select(.interface == \"vlan1\")] | length > 0"'
+	ok watch-covered-vlan1 "vlan1 judged by wan0's XDP (fwctl run)" bash -c 'fwctl status --json | jq -e "[.stacked[]? | select(.interface == \"vlan1\")] | length > 0"'
 	echo "$fails" >"$state/fails"
 	# The reboot: a saved file that does not parse.
 	echo '{ "version": 1, "input": [ { "action": "accept", "dport": 70000 } ] }' >/etc/fwctl/rules.json
