@@ -275,12 +275,15 @@ private:
 		return out;
 	}
 
-	void note_nat_addresses(const nlohmann::json &rs)
+	static std::map<std::string, uint32_t> current_nat_addresses(const nlohmann::json &rs)
 	{
-		nat_addr_.clear();
+		std::map<std::string, uint32_t> out;
 		for (auto &n : masquerade_interfaces(rs))
-			nat_addr_[n] = primary_ipv4(n);
+			out[n] = primary_ipv4(n);
+		return out;
 	}
+
+	void note_nat_addresses(const nlohmann::json &rs) { nat_addr_ = current_nat_addresses(rs); }
 
 	// True when a masquerade interface's address differs from the one
 	// compiled in (and remembers the new one).
@@ -332,11 +335,16 @@ private:
 		std::string list;
 		for (auto &n : names)
 			list += (list.empty() ? "" : ", ") + n;
+		// The addresses are noted as they were before the apply: one that
+		// changes while it runs arrives as an event afterwards and must
+		// then differ from the note (read after, it would look compiled in
+		// and the event would change nothing).
+		auto before = current_nat_addresses(st.ruleset_json());
 		try {
 			// The same extra: a pending --confirm stays pending (its
 			// waiter still rolls back at the deadline unless confirmed).
 			rt.apply(st.ruleset, st.extra);
-			note_nat_addresses(st.ruleset_json());
+			nat_addr_ = before;
 			say("re-applied ruleset " + st.hash + " so that rules naming " + list + " follow it");
 		} catch (const std::exception &e) {
 			failures_++;

@@ -35,12 +35,12 @@ got=$(/usr/sbin/fwctl --version)
 [ "$got" = "$want" ] && echo "ok: fwctl --version: $got" || fail "installed --version '$got', build says '$want'"
 echo "$got" | grep -Eq "^fwctl $version \(commit [0-9a-f]{7,}" || fail "--version lacks version or commit: $got"
 if [ -d /run/systemd/system ]; then
-	systemctl cat fwctl.service | grep -q '^ExecStart=/usr/sbin/fwctl apply /etc/fwctl/rules.json' &&
+	systemctl cat fwctl.service | grep -q '^ExecStart=/usr/sbin/fwctl run /etc/fwctl/rules.json' &&
 		echo "ok: systemctl cat fwctl.service" || fail "systemctl cat fwctl.service"
 	systemctl is-active --quiet fwctl.service && fail "installing started fwctl.service"
 else
 	echo "note: systemd is not PID 1 here: systemctl cat cannot run; checking the installed unit file instead"
-	grep -q '^ExecStart=/usr/sbin/fwctl apply /etc/fwctl/rules.json' /usr/lib/systemd/system/fwctl.service &&
+	grep -q '^ExecStart=/usr/sbin/fwctl run /etc/fwctl/rules.json' /usr/lib/systemd/system/fwctl.service &&
 		echo "ok: /usr/lib/systemd/system/fwctl.service" || fail "installed fwctl.service"
 	SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no /usr/lib/systemd/system/fwctl*.service \
 		/usr/lib/systemd/system/fwctl-metrics.timer && echo "ok: systemd-analyze verify (installed units)" ||
