@@ -16,10 +16,14 @@
 #include "lib/xfrm_fast.h"
 #include "lib/xfrm_out.h"
 
+/* The inode of the network namespace whose firewall this is (the loader
+ * sets it before load: /proc/self/ns/net). */
+const volatile __u32 fw_netns_inum = 0;
+
 SEC("fentry/xfrm_output")
 int BPF_PROG(fw_xfrm_output, struct sock *sk, struct sk_buff *skb)
 {
-	return fw_xfrm_out(skb);
+	return fw_xfrm_out(skb, fw_netns_inum);
 }
 
 SEC("fentry/xfrm_policy_insert")

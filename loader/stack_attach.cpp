@@ -10,6 +10,7 @@
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <unistd.h>
@@ -97,6 +98,11 @@ void Runtime::attach_xfrm_output()
 		return;
 	libbpf_print_fn_t old = libbpf_set_print(nullptr); // its failure is reported below
 	struct xfrm_out_bpf *skel = xfrm_out_bpf__open();
+	// fentry sees every network namespace: the hook records only this
+	// one's connections (bpf/lib/xfrm_out.h).
+	struct stat ns {};
+	if (skel && stat("/proc/self/ns/net", &ns) == 0)
+		skel->rodata->fw_netns_inum = (uint32_t)ns.st_ino;
 	bool ok = skel && xfrm_hooks_load(skel, pin_dir_);
 	libbpf_set_print(old);
 	int err = ok ? 0 : (errno ? errno : EINVAL);
@@ -105,11 +111,7 @@ void Runtime::attach_xfrm_output()
 		progs[0] = skel->progs.fw_xfrm_output;
 		progs[1] = skel->progs.fw_xfrm_policy_insert;
 	}
-	// Only the policy hook is attached. The xfrm_output hook sees every
-	// network namespace's packets (the VM lane's peer namespace created
-	// entries in the router's table, so its decrypted traffic passed as
-	// ESTABLISHED): it stays off until it filters by namespace.
-	for (int i = 1; ok && i < 2; i++) {
+	for (int i = 0; ok && i < 2; i++) {
 		int link = bpf_raw_tracepoint_open(nullptr, bpf_program__fd(progs[i]));
 		if (link < 0 || bpf_obj_pin(link, pins[i].c_str()) != 0) {
 			err = errno;

@@ -22,9 +22,27 @@
 
 #include "ct.h"
 
-struct sock;
-
 /* The fields used, relocated against the running kernel's BTF (CO-RE). */
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct fw_possible_net {
+	struct net *net;
+};
+
+struct sock_common {
+	struct fw_possible_net skc_net;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
 struct sk_buff {
 	unsigned char *head;
 	__u16 network_header;
@@ -90,19 +108,27 @@ static __always_inline int fw_xfrm_out_pkt(struct sk_buff *skb, struct fw_pkt *p
 	return 0;
 }
 
-static __always_inline int fw_xfrm_out(struct sk_buff *skb)
+/* netns_inum: the inode of the firewall's network namespace. fentry sees
+ * every namespace's packets; another namespace's connections are not ours
+ * (recorded here, they would let that namespace's replies in). */
+static __always_inline int fw_xfrm_out(struct sk_buff *skb, __u32 netns_inum)
 {
 	struct fw_pkt p = {};
 	struct fw_ct_entry *hit;
 	struct fw_active *act;
+	struct sock *sk;
 	__u32 zero = 0;
 
 	act = bpf_map_lookup_elem(&fw_active, &zero);
-	if (!act || !act->valid || !BPF_CORE_READ(skb, sk))
+	sk = BPF_CORE_READ(skb, sk);
+	if (!act || !act->valid || !sk)
+		return 0;
+	if (!netns_inum || BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != netns_inum)
 		return 0;
 	if (fw_xfrm_out_pkt(skb, &p))
 		return 0;
-	fw_ct_egress(&p, 0, &hit);
+	if (fw_ct_egress(&p, 0, &hit) == FW_CT_EG_NEW)
+		fw_ct_egress_insert(&p, 0);
 	return 0;
 }
 

@@ -267,7 +267,7 @@ void register_stats_commands(CLI::App &app, Context &ctx)
 				  << "\n";
 		for (auto &a : att)
 			std::cout << "  " << std::left << std::setw(16) << a["interface"].get<std::string>()
-				  << std::setw(10) << a["hook"].get<std::string>() << std::setw(10)
+				  << std::setw(12) << a["hook"].get<std::string>() << std::setw(10)
 				  << a["mode"].get<std::string>() << a["program"].get<std::string>()
 				  << (a["attached"].get<bool>() ? "" : "  (detached: interface gone)") << "\n";
 		for (auto &u : stacked)

@@ -62,7 +62,9 @@ JSON
 		assert_eq fw_tc_reject "$tci" \
 			"generic XDP judges decrypted traffic itself: TC ingress only sends reject answers"
 	fi
-	capture_start $r vlan2 "$E2E_TMP/$mode.pcap"
+	# Outbound only: what r sends must be ESP. (Inbound, AF_PACKET also sees
+	# the decrypted inner packets the kernel re-injects on vlan2.)
+	capture_start $r vlan2 "$E2E_TMP/$mode.pcap" -Q out
 	# Inner traffic from behind the peer: 7000 has a rule, 7001 only the policy.
 	assert_udp_ok $peer $lan 10.1.0.2 7000
 	assert_udp_fails $peer $lan 10.1.0.2 7001
