@@ -61,6 +61,8 @@ JSON
 assert_exit 0 "apply the seed's rules on alice" fw alice apply "$E2E_TMP/alice.json"
 assert_exit 0 "apply the seed's rules on bob" fw bob apply "$E2E_TMP/bob.json"
 fw bob status
+# The kernel IPsec hooks (bpf/xfrm_out.bpf.c) this case depends on.
+assert_match link_fentry_xfrm_output "$(ls "$(fw_pin_dir alice)")" "alice: the xfrm_output hook is attached"
 
 sw_start alice
 sw_start bob

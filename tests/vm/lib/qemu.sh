@@ -31,5 +31,6 @@ vm_report() {
 	echo "$done (${secs}s in the VM)"
 	grep -aq 'VMCASE [^ ]* FAIL' "$log" && return 1
 	grep -aq 'VMCASE [^ ]* PASS' "$log" || { echo "vm $kernel: FAIL: no case passed"; return 1; }
-	case $done in *" fail=0 "*) return 0 ;; *) return 1 ;; esac
+	# "fail=0" may end the line (a console trims trailing blanks)
+	case "$done " in *" fail=0 "*) return 0 ;; *) return 1 ;; esac
 }
