@@ -66,12 +66,15 @@ void Runtime::attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname
 namespace {
 
 // The XFRM hooks' object uses the firewall's maps: each map with a pin is
-// reused; the others are not created.
+// reused; the others are not created, but for the object's own .rodata
+// (its namespace), which libbpf creates.
 bool xfrm_hooks_load(struct xfrm_out_bpf *skel, const std::string &pin_dir)
 {
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, skel->obj)
 	{
+		if (bpf_map__is_internal(m))
+			continue;
 		int f = bpf_obj_get((pin_dir + "/" + bpf_map__name(m)).c_str());
 		if (f < 0) {
 			bpf_map__set_autocreate(m, false);

@@ -109,7 +109,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s OBJECT.bpf.o...\n", argv[0]);
 		return 2;
 	}
-	libbpf_set_print([](enum libbpf_print_level, const char *, va_list) { return 0; });
+	// libbpf's warnings (a CO-RE relocation that fails, a missing kernel
+	// function) say why an object does not load before any verifier runs.
+	libbpf_set_print([](enum libbpf_print_level level, const char *fmt, va_list args) {
+		return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
+	});
 	bool ok = true;
 	for (int i = 1; i < argc; i++)
 		ok = report(argv[i]) && ok;

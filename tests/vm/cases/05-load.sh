@@ -8,6 +8,8 @@ e2e_init
 # The verifier's effort per program on this kernel (the headroom under its
 # million-instruction limit; tools/verifier_stats.cpp).
 [ -x "$VM_BUILD/verifier_stats" ] && "$VM_BUILD/verifier_stats" "$VM_BUILD/bpf/fw.bpf.o"
+# The kernel IPsec hooks (fentry) load on their own: informational here.
+[ -x "$VM_BUILD/verifier_stats" ] && "$VM_BUILD/verifier_stats" "$VM_BUILD/bpf/xfrm_out.bpf.o"
 ns_add r
 echo '{ "version": 1, "policy": { "input": "accept", "forward": "accept" } }' >"$E2E_TMP/rules.json"
 out=$(fw r apply "$E2E_TMP/rules.json" 2>&1); rc=$?
