@@ -189,9 +189,13 @@ for i in $(seq 10 19); do
 done
 ns_bg bob "$E2E_TMP/echo.out" "$E2E_PY" "$HERE/lib/manyflows.py" echo 7000 60 "$E2E_TMP/seen.txt"
 echo_pid=$E2E_LAST_PID
-sleep 0.5
+# Bound before the first datagram (python starts slowly under a VM's TCG).
+wait_until 30 grep -q listening "$E2E_TMP/echo.out" || fail "the echo server did not start"
 out=$(nsx alice "$E2E_PY" "$HERE/lib/manyflows.py" send 203.0.113.2 7000 20000 100 "${addrs[@]}")
 assert_eq "replies=1000 from=203.0.113.2:7000" "$out" "1,000 masqueraded flows: every socket got its reply"
+[ "$out" = "replies=1000 from=203.0.113.2:7000" ] ||
+    { fw fw stats --json | "$E2E_PY" -c 'import json,sys; d=json.load(sys.stdin); print("# fw stats:", json.dumps({k: d[k] for k in ("state", "other", "nat") if k in d}))'
+      echo "# fw conntrack: $(fw fw conntrack --json | "$E2E_PY" -c 'import json,sys; print(len(json.load(sys.stdin)))') entries"; }
 e2e_stop_pid "$echo_pid"
 seen=$(sort -u "$E2E_TMP/seen.txt" | wc -l)
 assert_eq 1000 "$seen" "bob saw 1,000 distinct sources"

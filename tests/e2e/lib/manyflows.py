@@ -14,6 +14,7 @@ def echo(port, secs, log):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.5)
+    print("listening", flush=True)  # the test waits for this line
     seen = set()
     end = time.time() + secs
     with open(log, "w") as f:
