@@ -3,6 +3,7 @@
 // attach. Any throw before the switch leaves the running ruleset in place.
 #include "ipsec_guard.h"
 #include "runtime.h"
+#include "combine_table.h"
 
 #include <arpa/inet.h>
 #include <chrono>
@@ -148,13 +149,12 @@ std::optional<AppliedState> Runtime::check_running(const Ruleset &rs) const
 				  "first, then apply (connections are forgotten)");
 	// The table cannot be resized under running programs, and a silent
 	// reload would drop every connection: refuse, change nothing.
+	// An absent key keeps the running table (the default is for loading).
 	uint32_t running = ct_capacity();
-	if (running != rs.ct_connections())
+	if (rs.ct_max_connections && running != rs.ct_connections())
 		throw InputError("the running connection table holds " + std::to_string(running) +
 				 " connections; this ruleset asks for " + std::to_string(rs.ct_connections()) +
-				 " (\"conntrack\": {\"max-connections\"}" +
-				 (rs.ct_max_connections ? "" : ", unset: the default") +
-				 "). The size is fixed while the firewall runs: `fwctl down` first (detaches "
+				 " (\"conntrack\": {\"max-connections\"}). The size is fixed while the firewall runs: `fwctl down` first (detaches "
 				 "it and forgets every connection), then apply; or keep max-connections at " +
 				 std::to_string(running));
 	return old;
@@ -190,7 +190,8 @@ void Runtime::write_classifier(uint32_t gen, const CompiledTables &t)
 		combine_keys.push_back(fw_combine_key{e.a, e.b, (uint8_t)gen, e.chain, e.stage, 0});
 		combine_vals.push_back(e.value);
 	}
-	int iface_fd = fd("fw_cls_iface"), addr_fd = fd("fw_cls_addr"), combine_fd = fd("fw_cls_combine");
+	CombineTable combine = combine_table_for(fd("fw_cls_combine"), gen, combine_keys.size());
+	int iface_fd = fd("fw_cls_iface"), addr_fd = fd("fw_cls_addr"), combine_fd = combine.fd.fd;
 	GenerationDiff<fw_iface_key> ifaces(iface_fd, gen, std::move(iface_keys), std::move(iface_vals),
 					    "interface classes");
 	GenerationDiff<fw_addr_key> addrs(addr_fd, gen, std::move(addr_keys), std::move(addr_vals),
@@ -207,6 +208,8 @@ void Runtime::write_classifier(uint32_t gen, const CompiledTables &t)
 	map_update_all(addr_fd, addrs.keys, addrs.vals, "address classes");
 	fault_point("write");
 	map_update_all(combine_fd, combines.keys, combines.vals, "classifier combinations");
+	if (combine.fresh)
+		combine_table_install(fd("fw_cls_combine"), gen, combine_fd);
 	write_port_and_proto_classes(gen, t);
 }
 

@@ -5,6 +5,7 @@
 #include "tc_clsact.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <linux/if_link.h>
@@ -40,7 +41,10 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 		// Native wherever the driver has it, a veth with a NAPI-less peer
 		// included: reject answers leave through TC (fw_tc_ingress), not
 		// XDP_TX, so nothing needs generic mode's skb per packet.
-		o.flags = XDP_FLAGS_DRV_MODE;
+		// FWCTL_XDP_MODE=generic forces generic mode (troubleshooting a
+		// driver's XDP, and the tests of what generic mode sees).
+		const char *mode = getenv("FWCTL_XDP_MODE");
+		o.flags = mode && std::string(mode) == "generic" ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 		int link = bpf_link_create(prog, (int)ifindex, BPF_XDP, &o);
 		if (link < 0 && o.flags == XDP_FLAGS_DRV_MODE) {
 			o.flags = XDP_FLAGS_SKB_MODE; // the driver has no native XDP

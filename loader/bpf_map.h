@@ -23,6 +23,7 @@ namespace fw {
 struct Fd {
 	int fd = -1;
 	explicit Fd(int f) : fd(f) {}
+	Fd(Fd &&o) noexcept : fd(o.fd) { o.fd = -1; }
 	~Fd()
 	{
 		if (fd >= 0)

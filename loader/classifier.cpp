@@ -14,7 +14,7 @@
 namespace fw {
 namespace {
 
-constexpr size_t kMaxCombineEntries = 4u * 1024 * 1024; // fw_cls_combine's size
+constexpr size_t kMaxCombineEntries = FW_COMBINE_MAX_ENTRIES; // one generation's table at most
 constexpr size_t kMaxAddrEntries = 4 * FW_MAX_RULES + 64;
 
 using Bits = std::vector<uint64_t>;

@@ -47,16 +47,15 @@ void Runtime::remove_all_pins()
 	}
 }
 
-// The largest maps (the classifier's combine table, the connection table,
-// the per-CPU counters, then a few of some MiB) take most of a first apply: the kernel allocates and
+// The largest maps (the connection table, the per-CPU counters, then a
+// few of some MiB) take most of a first apply: the kernel allocates and
 // zeroes tens of MiB for each. Created side by side on their own threads and
 // handed to libbpf, they cost the longest one instead of their sum. Plain
 // key/value maps (no BTF-described fields), so no BTF is needed.
 static void precreate_big_maps(struct fw_bpf *skel)
 {
-	struct bpf_map *maps[] = {skel->maps.fw_cls_combine, skel->maps.fw_ct,	  skel->maps.fw_rule_cnt,
-				  skel->maps.fw_cls_port,    skel->maps.fw_meta, skel->maps.fw_rules,
-				  skel->maps.fw_frag};
+	struct bpf_map *maps[] = {skel->maps.fw_ct,   skel->maps.fw_rule_cnt, skel->maps.fw_cls_port,
+				  skel->maps.fw_meta, skel->maps.fw_rules,    skel->maps.fw_frag};
 	constexpr size_t n = sizeof(maps) / sizeof(maps[0]);
 	int fds[n];
 	std::vector<std::thread> threads;

@@ -82,7 +82,9 @@ struct LogConfig {
 // Bounds of "conntrack": {"max-connections": N}. The default is the table
 // the datapath is compiled with (FW_CT_MAX_ENTRIES / 2: two map entries per
 // connection). Each connection costs about 300 bytes of kernel memory.
-constexpr uint32_t CT_DEFAULT_CONNECTIONS = 131072;
+// 65,536 connections (23 MiB) suits a small router, as Linux's own
+// nf_conntrack_max on a machine of about 1 GiB does.
+constexpr uint32_t CT_DEFAULT_CONNECTIONS = 65536;
 constexpr uint32_t CT_MIN_CONNECTIONS = 1024;
 constexpr uint32_t CT_MAX_CONNECTIONS = 16777216; // 2^24: ~5 GB of table
 
@@ -99,8 +101,9 @@ struct Ruleset {
 	// (see README, "Fast path"). Off by default.
 	bool fastpath = true; // "fastpath": false turns it off
 	// fwctl extension: "conntrack": {"max-connections": N}, the connection
-	// table's size (docs/conntrack.md). Unset: CT_DEFAULT_CONNECTIONS. The
-	// size is fixed when the datapath loads: apply refuses another size
+	// table's size (docs/conntrack.md). Unset: CT_DEFAULT_CONNECTIONS when
+	// the datapath loads, and whatever size runs on a re-apply. The size is
+	// fixed when the datapath loads: apply refuses another explicit size
 	// while a datapath runs (`fwctl down` first).
 	std::optional<uint32_t> ct_max_connections;
 	uint32_t ct_connections() const;

@@ -115,6 +115,27 @@ uint32_t Runtime::ct_capacity() const
 }
 
 
+// The maps an ARRAY_OF_MAPS holds (the classifier's per-generation combine
+// tables) are pinned nowhere but cost memory all the same: one row each,
+// named after their slot ("fw_cls_combine.gen1").
+static void add_inner_map_memory(int outer_fd, const std::string &name, uint32_t slots,
+				 std::vector<MapMemory> &out)
+{
+	for (uint32_t i = 0; i < slots; i++) {
+		uint32_t id = 0;
+		if (bpf_map_lookup_elem(outer_fd, &i, &id) != 0)
+			continue;
+		Fd inner(bpf_map_get_fd_by_id(id));
+		struct bpf_map_info info {};
+		uint32_t len = sizeof(info);
+		if (inner.fd < 0 || bpf_map_get_info_by_fd(inner.fd, &info, &len) != 0)
+			continue;
+		const char *t = libbpf_bpf_map_type_str((enum bpf_map_type)info.type);
+		out.push_back(MapMemory{name + ".gen" + std::to_string(i), t ? t : std::to_string(info.type),
+					info.max_entries, fdinfo_memlock(inner.fd)});
+	}
+}
+
 std::vector<MapMemory> Runtime::map_memory() const
 {
 	std::vector<MapMemory> out;
@@ -135,6 +156,8 @@ std::vector<MapMemory> Runtime::map_memory() const
 		m.max_entries = info.max_entries;
 		m.bytes = fdinfo_memlock(f.fd);
 		out.push_back(m);
+		if (info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
+			add_inner_map_memory(f.fd, n, info.max_entries, out);
 	}
 	return out;
 }

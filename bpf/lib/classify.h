@@ -15,7 +15,13 @@
 static __always_inline __u32 fw_combine(__u32 a, __u32 b, __u8 gen, __u8 chain, __u8 stage)
 {
 	struct fw_combine_key k = { .a = a, .b = b, .gen = gen, .chain = chain, .stage = stage };
-	__u32 *v = bpf_map_lookup_elem(&fw_cls_combine, &k);
+	__u32 slot = gen;
+	void *table = bpf_map_lookup_elem(&fw_cls_combine, &slot);
+	__u32 *v;
+
+	if (!table) /* never for the active generation: filled before the switch */
+		return FW_CLASS_NONE;
+	v = bpf_map_lookup_elem(table, &k);
 
 	return v ? *v : FW_CLASS_NONE; /* a miss: the intersection is empty */
 }

@@ -52,12 +52,26 @@ struct {
 	__type(value, __u32);
 } fw_cls_proto SEC(".maps");
 
-struct {
+/* One combine table per generation, created by the loader with room for
+ * exactly what its ruleset compiled to (a hash's bucket array is allocated
+ * whole at creation: 4 Mi entries would cost 64 MiB whatever the ruleset).
+ * A re-apply that outgrows the inactive generation's table fills a new one
+ * and swaps it into the slot before the switch (loader/classifier_maps.cpp). */
+struct fw_cls_combine_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4 * 1024 * 1024);
+	__uint(max_entries, FW_COMBINE_MIN_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct fw_combine_key);
-	__type(value, __u32);
+	/* Sizes, not types: BTF describes a struct reached only through the
+	 * outer map's pointer as a forward declaration, of no size. */
+	__uint(key_size, sizeof(struct fw_combine_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FW_GENS);
+	__type(key, __u32);
+	__array(values, struct fw_cls_combine_inner);
 } fw_cls_combine SEC(".maps");
 
 struct {

@@ -12,7 +12,7 @@
 
 /* Bumped whenever a struct or map below changes meaning. A running
  * instance with another ABI must be taken down before applying. */
-#define FW_ABI_VERSION 2
+#define FW_ABI_VERSION 3
 
 #define FW_CHAIN_INPUT 0
 #define FW_CHAIN_FORWARD 1
@@ -144,7 +144,12 @@ static inline __u32 fw_port_index(__u32 gen, __u32 chain, __u32 dir, __u32 port)
 /* fw_cls_proto: ARRAY, index (gen * FW_CHAINS + chain) * 256 + proto */
 #define FW_PROTO_ENTRIES (FW_GENS * FW_CHAINS * 256)
 
-/* fw_cls_combine: HASH; miss means "no rule can match" */
+/* fw_cls_combine: ARRAY_OF_MAPS, one HASH per generation (index gen); a
+ * miss means "no rule can match". The loader sizes each generation's hash
+ * from its compiled tables: at least FW_COMBINE_MIN_ENTRIES, at most
+ * FW_COMBINE_MAX_ENTRIES. */
+#define FW_COMBINE_MIN_ENTRIES 4096
+#define FW_COMBINE_MAX_ENTRIES (4 * 1024 * 1024)
 struct fw_combine_key {
 	__u32 a;
 	__u32 b;
@@ -227,11 +232,11 @@ struct fw_tuple {
  * echo: sport = identifier, dport = ICMP type (request in the original,
  * reply in the reply tuple, so a request never matches the reply key); all
  * other protocols: ports 0 (one entry per address pair and protocol). */
-/* The table's compiled size: 262144 map entries = 131072 connections. The
+/* The table's compiled size: 131072 map entries = 65536 connections. The
  * loader resizes fw_ct before loading when the ruleset says
  * "conntrack": {"max-connections": N} (2 N entries); programs never use
  * this constant. */
-#define FW_CT_MAX_ENTRIES 262144
+#define FW_CT_MAX_ENTRIES 131072
 
 enum fw_ct_dir {
 	FW_CT_DIR_ORIG = 0,  /* key is the original tuple: the master */

@@ -52,7 +52,7 @@ assert_ge 1 "$(prom fwctl_state_packets_total state=established)" "prometheus: e
 assert_ge 1 "$(prom fwctl_log_events_total)" "prometheus: log events"
 assert_eq 0 "$(prom fwctl_log_suppressed_total)" "prometheus: log suppressed"
 assert_ge 1 "$(prom fwctl_conntrack_connections)" "prometheus: conntrack fill"
-assert_eq 131072 "$(prom fwctl_conntrack_capacity)" "prometheus: conntrack capacity"
+assert_eq 65536 "$(prom fwctl_conntrack_capacity)" "prometheus: conntrack capacity"
 assert_ge 1000000 "$(prom fwctl_map_memory_bytes map=fw_ct)" "prometheus: fw_ct memory"
 
 # --- a comment-only edit keeps counters; --reset zeroes them -----------------

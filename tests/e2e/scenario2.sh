@@ -195,7 +195,14 @@ out=$(nsx alice "$E2E_PY" "$HERE/lib/manyflows.py" send 203.0.113.2 7000 20000 1
 assert_eq "replies=1000 from=203.0.113.2:7000" "$out" "1,000 masqueraded flows: every socket got its reply"
 [ "$out" = "replies=1000 from=203.0.113.2:7000" ] ||
     { fw fw stats --json | "$E2E_PY" -c 'import json,sys; d=json.load(sys.stdin); print("# fw stats:", json.dumps({k: d[k] for k in ("state", "other", "nat") if k in d}))'
-      echo "# fw conntrack: $(fw fw conntrack --json | "$E2E_PY" -c 'import json,sys; print(len(json.load(sys.stdin)))') entries"; }
+      echo "# fw conntrack: $(fw fw conntrack --json | "$E2E_PY" -c 'import json,sys; print(len(json.load(sys.stdin)))') entries"
+      # Where else a datagram can die: a socket's receive buffer, a
+      # device's queue, the CPU's backlog (softnet_stat column 2).
+      for n in alice fw bob; do
+          echo "# $n: $(nsx "$n" nstat -az UdpRcvbufErrors UdpInErrors UdpSndbufErrors Udp InErrors 2>/dev/null | awk 'NR>1 {printf "%s=%s ", $1, $2}')"
+          nsx "$n" ip -s -s link | sed "s/^/#   $n: /"
+      done
+      echo "# softnet_stat:"; sed 's/^/#   /' /proc/net/softnet_stat; }
 e2e_stop_pid "$echo_pid"
 seen=$(sort -u "$E2E_TMP/seen.txt" | wc -l)
 assert_eq 1000 "$seen" "bob saw 1,000 distinct sources"

@@ -262,7 +262,7 @@ const ErrorCase error_cases[] = {
 	// conntrack (fwctl extension)
 	{"conntrack not object", R"({"conntrack": 1000000})", "/conntrack", "expected an object such as {\"max-connections\": 1000000}, got 1000000"},
 	{"conntrack unknown key", R"({"conntrack": {"max_connections": 5000}})", "/conntrack/max_connections", "unknown key \"max_connections\"; did you mean \"max-connections\"?"},
-	{"conntrack too small", R"({"conntrack": {"max-connections": 1023}})", "/conntrack/max-connections", "1023 is not a connection table size; write a whole number of connections, 1024-16777216 (default 131072)"},
+	{"conntrack too small", R"({"conntrack": {"max-connections": 1023}})", "/conntrack/max-connections", "1023 is not a connection table size; write a whole number of connections, 1024-16777216 (default 65536)"},
 	{"conntrack too large", R"({"conntrack": {"max-connections": 16777217}})", "/conntrack/max-connections", "1024-16777216"},
 	{"conntrack negative", R"({"conntrack": {"max-connections": -5}})", "/conntrack/max-connections", "-5 is not a connection table size"},
 	{"conntrack fraction", R"({"conntrack": {"max-connections": 2048.5}})", "/conntrack/max-connections", "2048.5 is not a connection table size"},
@@ -560,7 +560,7 @@ TEST_CASE("conntrack max-connections: bounds, default, canonical JSON")
 	auto none = check("{}");
 	REQUIRE(none.ruleset);
 	CHECK(!none.ruleset->ct_max_connections);
-	CHECK(none.ruleset->ct_connections() == 131072);
+	CHECK(none.ruleset->ct_connections() == 65536);
 	CHECK(!ruleset_to_json(*none.ruleset).contains("conntrack"));
 	// An empty object is the default as well.
 	auto empty = check(R"({"conntrack": {}})");
@@ -596,7 +596,7 @@ TEST_CASE("conntrack max-connections: bounds, default, canonical JSON")
 
 	// A different size is a different ruleset (and hash).
 	Ruleset a, b;
-	b.ct_max_connections = 131072;
+	b.ct_max_connections = 65536;
 	CHECK(a != b);
 	CHECK(a.ct_connections() == b.ct_connections());
 }

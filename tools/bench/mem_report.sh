@@ -141,7 +141,7 @@ sed 's/^/    /' "$T/refused.out"
 
 # The default table with 100,000 flows: the per-packet cost to compare with.
 echo
-echo "## default table (131072 connections), $RULES rules, 100000 flows"
+echo "## default table (65536 connections), $RULES rules, 100000 flows"
 nsx r "$CT_FILL" --pin-dir "$(fw_pin_dir r)" --in vlan1 --reply vlan2 --count 100000 --measure
 report "$RULES rules + 100000 connections, default table" | sed 's/^/    /'
 

@@ -12,6 +12,13 @@ import resource, selectors, socket, sys, time
 
 def echo(port, secs, log):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # 1,000 datagrams arrive at once; the default buffer (~200 KiB) holds a
+    # few hundred, and under a VM's TCG this loop drains it slowly: a full
+    # buffer drops them (UdpRcvbufErrors), which is not the firewall's doing.
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE (root)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.5)
     print("listening", flush=True)  # the test waits for this line
