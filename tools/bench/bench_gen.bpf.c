@@ -24,6 +24,7 @@
  * source port sport_base; other source ports fix the UDP checksum up. */
 const volatile __u32 out_ifindex = 0;
 const volatile __u32 flows = 1;      /* distinct UDP source ports */
+const volatile __u32 sources = 1;    /* distinct source addresses: the template's, last octet + 0..sources-1 */
 const volatile __u16 sport_base = 10000;
 const volatile __u8 hdr[HDR_LEN] = {};
 
@@ -35,6 +36,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } gen_sent SEC(".maps");
+
+/* RFC 1624: HC' = ~(~HC + ~m + m'), one 16-bit word m -> m' (host order).
+ * A UDP sum of 0 is sent as 0xffff (0 means "no checksum"). */
+static __always_inline __be16 csum_fix(__be16 check, __u16 m, __u16 m2, int udp)
+{
+	__u32 c = (__u16)~bpf_ntohs(check);
+
+	c += (__u16)~m;
+	c += m2;
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	if (udp && !(__u16)~c)
+		return bpf_htons(0xffff);
+	return bpf_htons((__u16)~c);
+}
 
 SEC("xdp")
 int fw_bench_gen(struct xdp_md *ctx)
@@ -56,17 +72,24 @@ int fw_bench_gen(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (flows > 1) {
 		struct udphdr *udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
-
 		__u16 port = sport_base + (__u16)(*sent % flows);
-		/* RFC 1624: HC' = ~(~HC + ~m + m'), from the template's sum. */
-		__u32 c = (__u16)~bpf_ntohs(udp->check);
 
-		c += (__u16)~sport_base;
-		c += port;
-		c = (c & 0xffff) + (c >> 16);
-		c = (c & 0xffff) + (c >> 16);
+		udp->check = csum_fix(udp->check, sport_base, port, 1);
 		udp->source = bpf_htons(port);
-		udp->check = bpf_htons((__u16)~c ? (__u16)~c : 0xffff);
+	}
+	if (sources > 1) {
+		/* The next source address once every port was used: with
+		 * --flows 64000 --sources 250, 16 million flows before one
+		 * repeats, so every packet opens a connection. */
+		struct iphdr *ip = data + sizeof(struct ethhdr);
+		struct udphdr *udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+		__u16 *low = (__u16 *)&ip->saddr + 1; /* the last two octets, one checksum word */
+		__u16 old = bpf_ntohs(*low);
+		__u16 new = old + (__u16)((*sent / flows) % sources);
+
+		ip->check = csum_fix(ip->check, old, new, 0);
+		udp->check = csum_fix(udp->check, old, new, 1); /* the pseudo-header */
+		*low = bpf_htons(new);
 	}
 	*sent += 1;
 	return bpf_redirect(out_ifindex, 0);

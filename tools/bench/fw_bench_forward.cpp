@@ -621,7 +621,7 @@ private:
 
 class Generator {
 public:
-	Generator(const Topology &t, uint32_t flows, size_t frame_len, int threads, bool rt)
+	Generator(const Topology &t, uint32_t flows, uint32_t sources, size_t frame_len, int threads, bool rt)
 	    : src_path_(Topology::path(t.src)), frame_(build_frame(frame_len)), threads_(threads),
 	      rt_(rt)
 	{
@@ -637,6 +637,7 @@ public:
 			throw std::runtime_error("no s0 in the src namespace");
 		}
 		skel_->rodata->flows = std::max<uint32_t>(flows, 1);
+		skel_->rodata->sources = std::max<uint32_t>(sources, 1);
 		skel_->rodata->sport_base = 10000;
 		memcpy((void *)skel_->rodata->hdr, frame_.data(), sizeof(skel_->rodata->hdr));
 		if (bench_gen::load(skel_) != 0) {
@@ -910,27 +911,38 @@ std::string nft_set(int n)
 	return s.str();
 }
 
-// Conntrack and masquerade, with N-1 rules that miss before the accept:
+// Conntrack (and masquerade), with N-1 rules that miss before the accept:
 // the first packet of a connection walks them, the rest are established.
-std::string nft_ct_masq(int n)
+// With `set`, the N-1 misses are one set lookup instead of a walk.
+std::string nft_ct(int n, bool set, bool masq)
 {
 	std::ostringstream s;
-	s << "table inet fwbench {\n"
-	     "  chain forward {\n"
+	s << "table inet fwbench {\n";
+	if (set && n > 1) {
+		s << "  set others {\n    type inet_service\n    elements = { ";
+		for (int i = 0; i < n - 1; i++)
+			s << (i ? ", " : "") << OTHER_PORT0 + i;
+		s << " }\n  }\n";
+	}
+	s << "  chain forward {\n"
 	     "    type filter hook forward priority filter; policy drop;\n"
 	     "    ct state established,related accept\n"
 	     "    ct state invalid drop\n";
-	for (int i = 0; i < n - 1; i++)
-		s << "    udp dport " << OTHER_PORT0 + i << " drop\n";
+	if (set && n > 1)
+		s << "    udp dport @others drop\n";
+	else
+		for (int i = 0; i < n - 1; i++)
+			s << "    udp dport " << OTHER_PORT0 + i << " drop\n";
 	s << "    udp dport " << DPORT << " accept\n"
 	     "  }\n"
-	     "}\n"
-	     "table ip fwbench_nat {\n"
-	     "  chain postrouting {\n"
-	     "    type nat hook postrouting priority srcnat; policy accept;\n"
-	     "    oifname \"f1\" masquerade\n"
-	     "  }\n"
 	     "}\n";
+	if (masq)
+		s << "table ip fwbench_nat {\n"
+		     "  chain postrouting {\n"
+		     "    type nat hook postrouting priority srcnat; policy accept;\n"
+		     "    oifname \"f1\" masquerade\n"
+		     "  }\n"
+		     "}\n";
 	return s.str();
 }
 
@@ -999,7 +1011,7 @@ int main(int argc, char **argv)
 	int runs = 3;
 	std::vector<int> ns_list = {1, 100, 1000, 10000};
 	double warmup = 1.0, window = 2.0, budget = 0;
-	uint32_t flows = 1;
+	uint32_t flows = 1, sources = 1;
 	int threads = 1;
 	bool no_rt = false;
 	int fw_cpu = -1; // threaded NAPI measured slower here: see README.md
@@ -1018,6 +1030,10 @@ int main(int argc, char **argv)
 	app.add_option("--budget", budget,
 		       "stop starting measurements after this many seconds (default 900; quick 80)");
 	app.add_option("--flows", flows, "distinct UDP source ports (default 1)")->check(CLI::Range(1, 65535));
+	app.add_option("--sources", sources,
+		       "distinct source addresses 192.0.2.2... (default 1); with --flows 64000 --sources 250 "
+		       "every packet is a new connection for 16 million packets")
+	    ->check(CLI::Range(1, 250));
 	app.add_option("--threads", threads, "generator threads, one per CPU (default 1)")->check(CLI::Range(1, 64));
 	app.add_flag("--no-rt", no_rt, "run the generator (and f0's NAPI threads) as SCHED_OTHER, not SCHED_FIFO 1");
 	app.add_option("--fw-cpu", fw_cpu,
@@ -1090,6 +1106,7 @@ int main(int argc, char **argv)
 			 {"window_s", window},
 			 {"budget_s", budget},
 			 {"flows", flows},
+			 {"sources", sources},
 			 {"threads", threads},
 			 {"generator_sched", no_rt ? "SCHED_OTHER" : "SCHED_FIFO"},
 			 {"fw_cpu", fw_cpu},
@@ -1128,7 +1145,7 @@ int main(int argc, char **argv)
 			pin_dir = bpffs->dir + "/fwctl";
 		}
 		Sink sink(topo);
-		Generator gen(topo, flows, frame_len, threads, !no_rt);
+		Generator gen(topo, flows, sources, frame_len, threads, !no_rt);
 		std::optional<FwNapi> napi;
 		if (fw_cpu >= 0) {
 			napi.emplace(topo, fw_cpu, !no_rt);
@@ -1196,7 +1213,14 @@ int main(int argc, char **argv)
 			{"nft-ct-masq", true, false,
 			 "nftables with conntrack (ct state established,related accept; invalid drop; N-1 "
 			 "`udp dport P drop`; udp dport 9000 accept) and masquerade on f1",
-			 [&](int n) { return nft_load(nft_ct_masq(n)), CounterFn{}; }, nft_flush, true},
+			 [&](int n) { return nft_load(nft_ct(n, false, true)), CounterFn{}; }, nft_flush, true},
+			{"nft-ct", true, false,
+			 "nftables with conntrack, no NAT: as nft-ct-masq without the masquerade",
+			 [&](int n) { return nft_load(nft_ct(n, false, false)), CounterFn{}; }, nft_flush},
+			{"nft-ct-set", true, false,
+			 "nftables with conntrack, no NAT, the N-1 missing ports one set (`udp dport @others "
+			 "drop`), then udp dport 9000 accept",
+			 [&](int n) { return nft_load(nft_ct(n, true, false)), CounterFn{}; }, nft_flush},
 			{"nft-linear-drop", true, true,
 			 "nftables, policy accept: N drop rules, the traffic hits the last; rate = that rule's "
 			 "nft counter",
@@ -1227,7 +1251,7 @@ int main(int argc, char **argv)
 		// conntrack last: its hooks go when its table goes, but keep the
 		// stateless variants clear of any doubt.
 		std::stable_partition(variants.begin(), variants.end(),
-				      [](const Variant &v) { return v.name != "nft-ct-masq"; });
+				      [](const Variant &v) { return v.name.rfind("nft-ct", 0) != 0; });
 		if (!only.empty())
 			std::erase_if(variants, [&](const Variant &v) {
 				return v.name != "none" && std::find(only.begin(), only.end(), v.name) == only.end();
@@ -1259,7 +1283,9 @@ int main(int argc, char **argv)
 						setup_s = secs_since(t0);
 						s = bench.measure(counter);
 						v.teardown();
-						const char *want = v.nat ? IP_F1 : IP_S0;
+						std::string want = v.nat ? IP_F1 : IP_S0;
+						if (!v.nat && sources > 1 && s.sink_source.rfind("192.0.2.", 0) == 0)
+							want = s.sink_source; // one of the sources
 						if (!v.drops && s.rx_pps >= 1 && s.sink_source != want)
 							throw std::runtime_error("frames reached the sink from " +
 										 s.sink_source + ", not " + want);
@@ -1307,9 +1333,9 @@ int main(int argc, char **argv)
 	// --- report ---
 	json jres = json::array();
 	std::printf("\nfw_bench_forward  %s  kernel %s  %u CPUs  runs=%d warmup=%.1fs window=%.1fs flows=%u "
-		    "frame=%zuB\n",
+		    "sources=%u frame=%zuB\n",
 		    report["date"].get<std::string>().c_str(), report["kernel"].get<std::string>().c_str(),
-		    std::thread::hardware_concurrency(), runs, warmup, window, flows, frame_len);
+		    std::thread::hardware_concurrency(), runs, warmup, window, flows, sources, frame_len);
 	std::printf("%-16s %6s %-10s %4s %12s %12s %12s %22s\n", "variant", "N", "metric", "runs", "min pps",
 		    "median pps", "max pps", "vs none: med (min-max)");
 	for (auto &name : order) {
