@@ -791,6 +791,49 @@ private:
 	int ifindex_ = 0;
 };
 
+// The drop reference: the sink's program (count, XDP_DROP) on f0 itself, so
+// a firewall's drop rate has a bare XDP_DROP beside it on the same device.
+class XdpDrop {
+public:
+	explicit XdpDrop(const Topology &t) : fw_path_(Topology::path(t.fw))
+	{
+		skel_ = bench_count::open_and_load();
+		if (!skel_)
+			throw std::runtime_error(std::string("loading the XDP drop reference: ") + strerror(errno));
+	}
+	~XdpDrop()
+	{
+		detach();
+		bench_count::destroy(skel_);
+	}
+	XdpDrop(const XdpDrop &) = delete;
+	XdpDrop &operator=(const XdpDrop &) = delete;
+	void attach()
+	{
+		NetnsEnter in(fw_path_);
+		int ifindex = (int)if_nametoindex("f0");
+		if (!ifindex || bpf_xdp_attach(ifindex, bpf_program__fd(skel_->progs.fw_bench_count),
+					       XDP_FLAGS_DRV_MODE, nullptr) != 0)
+			throw std::runtime_error(std::string("attaching the XDP drop reference to f0: ") +
+						 strerror(errno));
+		ifindex_ = ifindex;
+	}
+	void detach()
+	{
+		if (!ifindex_)
+			return;
+		NetnsEnter in(fw_path_);
+		bpf_xdp_detach(ifindex_, XDP_FLAGS_DRV_MODE, nullptr);
+		ifindex_ = 0;
+	}
+	uint64_t dropped() const { return sum_percpu(bpf_map__fd(skel_->maps.sink_rx)); }
+
+private:
+	bench_count *skel_ = nullptr;
+	std::string fw_path_;
+	int ifindex_ = 0;
+};
+
 // --- measurement --------------------------------------------------------------
 
 // A counter that a variant reads at the window's edges (nft counter,
@@ -1153,6 +1196,7 @@ int main(int argc, char **argv)
 		}
 		Bench bench{sink, gen, napi ? &*napi : nullptr, warmup, window};
 		XdpFwd xdp_fwd(topo);
+		XdpDrop xdp_drop(topo);
 
 		auto nft_load = [&](const std::string &text) {
 			std::string f = workdir + "/ruleset.nft";
@@ -1203,6 +1247,13 @@ int main(int argc, char **argv)
 			{"xdp-fwd", false, false,
 			 "reference: a minimal XDP router on f0 (fib lookup, TTL, bpf_redirect), no filtering",
 			 [&](int) { return xdp_fwd.attach(), CounterFn{}; }, [&] { xdp_fwd.detach(); }},
+			{"xdp-drop", false, true,
+			 "reference: a bare XDP program on f0 that counts and drops (XDP_DROP), native",
+			 [&](int) {
+				 xdp_drop.attach();
+				 return CounterFn([&] { return xdp_drop.dropped(); });
+			 },
+			 [&] { xdp_drop.detach(); }},
 			{"nft-linear", true, false,
 			 "nftables inet forward chain, policy drop: N-1 `udp dport P drop` on other ports, then "
 			 "`udp dport 9000 accept`",
