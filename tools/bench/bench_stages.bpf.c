@@ -2,8 +2,8 @@
 /*
  * Where the time of fwctl's XDP drop path goes. Each program runs a
  * prefix of the ingress pipeline for a NEW packet of the forward chain:
- * the datapath's own stages (bpf/lib/ingress.h) and classifier stages
- * (bpf/lib/classify.h), in fw_ingress's order, on the maps of an applied
+ * the datapath's own stages (bpf/lib/ingress.h, lib/ct.h) and classifier
+ * stages (bpf/lib/classify.h), in fw_ingress's order, on the maps of an applied
  * ruleset (map reuse); then drops. The difference between two consecutive
  * prefixes is the cost of a stage (fw_bench_xdp_cost runs them with
  * BPF_PROG_TEST_RUN).
@@ -38,7 +38,7 @@ static __always_inline __u32 classify_prefix(const struct fw_gen_cfg *cfg, __u8 
 	return fw_combine(d, e, gen, chain, FW_STAGE_FINAL);
 }
 
-#define STAGE_CFG 0      /* fw_ingress_cfg */
+#define STAGE_CFG 0      /* fw_active, fw_gen_cfg */
 #define STAGE_PARSE 1    /* + fw_ingress_parse, ND check */
 #define STAGE_CT 2       /* + the key, conntrack lookup (a miss) */
 #define STAGE_ROUTE 3    /* + chain selection (bpf_fib_lookup) */
@@ -51,18 +51,20 @@ static __always_inline int prefix(struct xdp_md *ctx, const int upto, const int 
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 in_ifindex = ctx->ingress_ifindex, out_ifindex = 0, rule_idx;
 	struct fw_pkt p = {};
+	struct fw_active *active;
 	struct fw_gen_cfg *cfg;
 	struct fw_rule *rule;
 	struct fw_ct_entry *hit;
 	struct fw_ct_new *c;
-	__be32 pre_daddr;
-	__u8 gen = 0, chain;
+	__u8 gen, chain;
 	int act;
 
-	cfg = fw_ingress_cfg(&gen, &act);
-	if (!cfg)
-		return act;
-	if (upto == STAGE_CFG)
+	active = bpf_map_lookup_elem(&fw_active, &(__u32){ 0 });
+	if (!active || !active->valid)
+		return XDP_PASS;
+	gen = active->gen & 1;
+	cfg = bpf_map_lookup_elem(&fw_gen_cfg, &(__u32){ gen });
+	if (!cfg || upto == STAGE_CFG)
 		return XDP_DROP;
 	if (fw_ingress_parse(ctx, data, data_end, cfg, &p, in_ifindex, 0, &act) ||
 	    fw_is_neighbour_discovery(&p))
@@ -70,7 +72,7 @@ static __always_inline int prefix(struct xdp_md *ctx, const int upto, const int 
 	if (upto == STAGE_PARSE)
 		return XDP_DROP;
 	c = fw_ct_new_of(&p);
-	if (!c || fw_ingress_ct(data, data_end, &p, c, &hit, &pre_daddr, &act) != FW_INGRESS_NEW)
+	if (!c || fw_ct_ingress(data, data_end, &p, c, &hit) != FW_CT_NEW)
 		return XDP_PASS;
 	if (upto == STAGE_CT)
 		return XDP_DROP;
