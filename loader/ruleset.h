@@ -1,5 +1,5 @@
 // The ruleset model: what rules.json says, checked and typed. Produced by
-// the checker (ruleset_parse.cpp) and the WeOS importer (weos.cpp); consumed
+// the checker (ruleset_parse.cpp) and the WeOS importer (weos_import.cpp); consumed
 // by the compiler (classifier.cpp), the runtime and the exporters.
 #pragma once
 

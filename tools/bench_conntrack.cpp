@@ -1,7 +1,7 @@
 // BPF_PROG_TEST_RUN benchmark of the connection table's established path,
 // with 10,000 rules applied and 100,000 tracked connections, beside the cost
 // of an empty XDP program. Runs in the test harness's private namespaces
-// (tests/bpf/harness.h): nothing touches the host.
+// (tests/lib/harness.h): nothing touches the host.
 //
 //   sudo build/bench_conntrack [repeat]
 #include <cstdio>

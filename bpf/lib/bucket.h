@@ -33,24 +33,8 @@
 
 #include "common.h"
 #include "clock.h"
+#include "maps.h"
 
-#define FW_BUCKET_LOG 0
-#define FW_BUCKET_REJECT 1
-#define FW_BUCKETS 2
-
-struct fw_bucket {
-	struct bpf_spin_lock lock;
-	__u32 burst;     /* the configuration tat was computed under */
-	__u64 tat;       /* theoretical arrival time, fw_clock_ns() clock */
-	__u64 interval;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FW_BUCKETS);
-	__type(key, __u32);
-	__type(value, struct fw_bucket);
-} fw_buckets SEC(".maps");
 
 /* Longest interval and deepest bucket we compute with: (burst - 1) *
  * interval stays far below 2^64 (one per hour times a million). */

@@ -25,15 +25,8 @@
 #define FW_CLOCK_H
 
 #include "common.h"
-
+#include "maps.h"
 #ifdef FW_TEST_CLOCK
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} fw_test_clock SEC(".maps");
-
 static __always_inline __u64 fw_test_clock_now(void)
 {
 	__u64 *t = bpf_map_lookup_elem(&fw_test_clock, &(__u32){ 0 });

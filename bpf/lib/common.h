@@ -14,6 +14,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "fw/abi.h"
+#include "consts.h"
 
 #ifndef AF_INET
 #define AF_INET 2

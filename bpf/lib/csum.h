@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
-/* Verifying a transport checksum in XDP.
+/* Checksum arithmetic: RFC 1624 incremental updates (NAT), RFC 1071 sums
+ * (reject answers), and verifying a transport checksum in XDP.
  *
- * Why: a packet a local stack sent over a veth (a container's, or another
+ * Why verify: a packet a local stack sent over a veth (a container's, or another
  * namespace's) carries CHECKSUM_PARTIAL: its TCP/UDP checksum field holds
  * only the pseudo-header sum, and the skb says "finish me". XDP cannot see
  * that flag. The stack keeps it and is right; a frame redirected from XDP
@@ -31,6 +32,29 @@ static __always_inline __u16 fw_csum_fold(__u32 s)
 	return (__u16)~s;
 }
 
+/* RFC 1624 incremental update, HC' = ~(~HC + ~m + m'), of a 16-bit
+ * checksum for a 32-bit word changing from `from` to `to`. One's
+ * complement sums do not care about byte order, so words go in as they
+ * sit in the packet. Plain arithmetic, so XDP can use it too (the skb
+ * helpers exist only in TC). */
+static __always_inline __u16 fw_csum_replace4(__u16 csum, __u32 from, __u32 to)
+{
+	__u32 s = (__u16)~csum;
+
+	s += (__u16)~(from & 0xffff);
+	s += (__u16)~(from >> 16);
+	s += to & 0xffff;
+	s += to >> 16;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+static __always_inline __u16 fw_csum_replace2(__u16 csum, __u16 from, __u16 to)
+{
+	return fw_csum_replace4(csum, from, to);
+}
+
 /* Sums of memory words as bpf_csum_diff computes them (memory order), so
  * constants of the pseudo-header are added in network byte order. */
 static __always_inline __u32 fw_csum_mem(void *p, __u32 size, __u32 seed)
@@ -47,11 +71,11 @@ static __always_inline __u32 fw_csum_mem(void *p, __u32 size, __u32 seed)
 
 /* Adds `K` (64..256) bytes at data+off with the helper when bit K of
  * `left` is set. Constant sizes: the verifier bounds every access. */
-#define FW_CSUM_HELPER_STEP(K)                                                          	do {                                                                            		if (left & (K)) {                                                       			void *q = data + (off & 0x1fff);                                			__s64 r;                                                        			if (q + (K) > data_end)                                         				return 0;                                               			r = bpf_csum_diff(NULL, 0, q, (K), 0);                          			if (r < 0)                                                      				return 0;                                               			sum += (__u32)r;                                                			off += (K);                                                     		}                                                                       	} while (0)
+#define FW_CSUM_HELPER_STEP(K)                                                          	do {                                                                            		if (left & (K)) {                                                       			void *q = data + (off & FW_CSUM_OFF_MASK);                                			__s64 r;                                                        			if (q + (K) > data_end)                                         				return 0;                                               			r = bpf_csum_diff(NULL, 0, q, (K), 0);                          			if (r < 0)                                                      				return 0;                                               			sum += (__u32)r;                                                			off += (K);                                                     		}                                                                       	} while (0)
 
 /* The same for 4..32 bytes with plain loads: cheaper than a helper call
  * for the short segments that make up most packets. */
-#define FW_CSUM_LOAD_STEP(K)                                                            	do {                                                                            		if (left & (K)) {                                                       			__u32 *w = data + (off & 0x1fff);                               			if ((void *)w + (K) > data_end)                                 				return 0;                                               			_Pragma("unroll") for (int j = 0; j < (K) / 4; j++) sum += w[j]; 			off += (K);                                                     		}                                                                       	} while (0)
+#define FW_CSUM_LOAD_STEP(K)                                                            	do {                                                                            		if (left & (K)) {                                                       			__u32 *w = data + (off & FW_CSUM_OFF_MASK);                               			if ((void *)w + (K) > data_end)                                 				return 0;                                               			_Pragma("unroll") for (int j = 0; j < (K) / 4; j++) sum += w[j]; 			off += (K);                                                     		}                                                                       	} while (0)
 
 static __always_inline __u16 fw_csum_fold64(__u64 s)
 {
@@ -69,7 +93,7 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
 	__u32 left = len;
 	__u8 tail[4] = {};
 
-	if (len > FW_CSUM_MAX_L4 || off > 1024)
+	if (len > FW_CSUM_MAX_L4 || off > FW_CSUM_OFF_MAX)
 		return 0;
 	/* 512 bytes is bpf_csum_diff's largest block. */
 	for (int i = 0; i < FW_CSUM_MAX_L4 / 512; i++) {
@@ -78,7 +102,7 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
 
 		if (left < 512)
 			break;
-		q = data + (off & 0x1fff);
+		q = data + (off & FW_CSUM_OFF_MASK);
 		if (q + 512 > data_end)
 			return 0;
 		r = bpf_csum_diff(NULL, 0, q, 512, 0);
@@ -97,7 +121,7 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
 	FW_CSUM_LOAD_STEP(4);
 	/* 1-3 bytes: padded with zeros on the right, as RFC 1071 pads. */
 	for (int i = 0; i < 3; i++) {
-		__u8 *b = data + ((off + i) & 0x1fff);
+		__u8 *b = data + ((off + i) & FW_CSUM_OFF_MASK);
 
 		if ((__u32)i >= (left & 3))
 			break;
@@ -129,7 +153,7 @@ static __always_inline int fw_l4_csum_ok(void *data, void *data_end, const struc
 	case IPPROTO_TCP:
 		break;
 	case IPPROTO_UDP: {
-		struct udphdr *uh = data + (p->l4_off & 0x3ff);
+		struct udphdr *uh = data + (p->l4_off & FW_OFF_MASK);
 
 		if ((void *)(uh + 1) > data_end)
 			return 0;

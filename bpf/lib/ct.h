@@ -6,8 +6,9 @@
  *  - Ingress (XDP): a packet of a live connection, either direction, is
  *    ESTABLISHED and accepted before the chains; an ICMP/ICMPv6 error that
  *    quotes one is RELATED; everything else is NEW and meets the chains.
- *    When a rule or a policy accepts a NEW packet, fw_ct_create remembers
- *    its connection.
+ *    When a rule or a policy accepts a NEW packet, fw_ct_insert
+ *    (lib/ct_new.h) remembers its connection, translated as lib/nat.h
+ *    decided.
  *  - Egress (TC): nothing is filtered; a packet of a known connection
  *    refreshes it, any other creates one (connections this host opens,
  *    and packets that entered by an interface fwctl does not cover).
@@ -71,12 +72,6 @@ enum fw_ct_result {
 #define FW_CT_TO_UDP_REPLIED 120        /* Linux's udp_timeout_stream */
 #define FW_CT_TO_ICMP 30
 #define FW_CT_TO_GENERIC 600            /* ESP, AH, GRE, SCTP, others */
-
-#define FW_ICMP_DEST_UNREACH 3
-#define FW_ICMP_TIME_EXCEEDED 11
-#define FW_ICMP_PARAMPROB 12
-#define FW_ICMPV6_DEST_UNREACH 1
-#define FW_ICMPV6_PARAMPROB 4
 
 static __always_inline __u32 fw_ct_now(void)
 {
@@ -171,6 +166,21 @@ static __always_inline int fw_tuple_eq(const struct fw_tuple *a, const struct fw
 	for (int i = 0; i < (int)(sizeof(*a) / 4); i++)
 		d |= x[i] ^ y[i];
 	return d == 0;
+}
+
+/* *d = *s as 32-bit words, as fw_tuple_eq reads keys (they sit 4-aligned:
+ * at the start of map values and entries, aligned(8) on the stack). A
+ * plain assignment of the 2-aligned struct is twenty 2-byte loads that the
+ * compiler schedules before the stores and spills: 40 bytes of a stack
+ * the ingress program does not have (Linux 6.1's 512 across calls). */
+static __always_inline void fw_tuple_copy(struct fw_tuple *d, const struct fw_tuple *s)
+{
+	const __u32 *x = (const __u32 *)s;
+	__u32 *y = (__u32 *)d;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*d) / 4); i++)
+		y[i] = x[i];
 }
 
 static __always_inline __u32 fw_ct_timeout(__u8 proto, __u8 state, __u8 flags)
@@ -348,65 +358,6 @@ static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const s
 	return FW_CT_ESTABLISHED;
 }
 
-/* The state a connection starts in with its first packet `p`; -1 when
- * the packet opens nothing. */
-static __always_inline int fw_ct_initial_state(const struct fw_pkt *p, __u8 *state, __u8 *flags)
-{
-	*state = FW_CT_S_NONE;
-	if (p->t.proto == IPPROTO_TCP) {
-		__u8 f = p->tcp_flags;
-
-		if (f & FW_TCP_RST)
-			return -1; /* nothing left to track */
-		if (f & FW_TCP_SYN)
-			*state = (f & FW_TCP_ACK) ? FW_CT_S_SYN_RECV : FW_CT_S_SYN_SENT;
-		else if (f & FW_TCP_FIN) {
-			*state = FW_CT_S_FIN_WAIT;
-			*flags |= FW_CT_F_FIN_ORIG;
-		} else
-			*state = FW_CT_S_ESTABLISHED; /* loose pick-up, see above */
-	} else if (fw_ct_is_icmp(p->t.proto) && fw_ct_icmp_echo(p->t.proto, p->icmp_type) != 1) {
-		return -1; /* only echo requests open ICMP "connections" */
-	}
-	return 0;
-}
-
-/* Remembers the connection whose first packet is `p` (key `k`). */
-static __always_inline void fw_ct_insert(const struct fw_pkt *p, const struct fw_tuple *k,
-					 __u32 ifindex, __u8 flags, __u32 now)
-{
-	struct fw_ct_scratch *sc = bpf_map_lookup_elem(&fw_ct_scratch, &(__u32){ 0 });
-	struct fw_ct_entry *m, *a;
-	__u8 state;
-
-	if (!sc || fw_ct_initial_state(p, &state, &flags))
-		return;
-	m = &sc->m;
-	a = &sc->a;
-	__builtin_memset(m, 0, sizeof(*m));
-	__builtin_memset(a, 0, sizeof(*a));
-	fw_ct_invert(k, &m->other);
-	m->dir = FW_CT_DIR_ORIG;
-	m->state = state;
-	m->flags = flags;
-	m->ifindex = ifindex;
-	m->expires = now + fw_ct_timeout(p->t.proto, state, flags);
-	if (p->t.proto == IPPROTO_TCP)
-		fw_ct_tcp_learn(&m->tcp[FW_CT_DIR_ORIG], p);
-	a->other = *k;
-	a->dir = FW_CT_DIR_REPLY;
-	a->ifindex = ifindex;
-	/* Master first: if the alias cannot be stored, later packets of this
-	 * direction still pass and its replies meet the chains. A tuple that
-	 * is its own reply (one address talking to itself) has no alias. */
-	if (bpf_map_update_elem(&fw_ct, k, m, BPF_ANY) != 0 ||
-	    (!fw_tuple_eq(k, &m->other) && bpf_map_update_elem(&fw_ct, &m->other, a, BPF_ANY) != 0)) {
-		fw_stat(FW_STAT_CT_FULL, p->l3_len);
-		return;
-	}
-	fw_stat(FW_STAT_CT_NEW, p->l3_len);
-}
-
 /* The connection an ICMP/ICMPv6 error is about, as the error's own
  * direction keys it: the quoted packet went the other way, so its key
  * inverted (which, under NAT, is the key that direction has on this side
@@ -452,63 +403,52 @@ static __noinline int fw_ct_ingress_error(void *data, void *data_end, const stru
 	return fw_ct_related(data, data_end, p, fw_ct_now(), &q, hit);
 }
 
-/* Ingress: is this packet part of (or related to) a tracked connection? */
+/* Ingress: is this packet part of (or related to) a tracked connection?
+ * c: the packet's key (fw_ct_new_of). */
 static __always_inline int fw_ct_ingress(void *data, void *data_end, struct fw_pkt *p,
-					 __u32 in_ifindex, struct fw_ct_entry **hit)
+					 const struct fw_ct_new *c, struct fw_ct_entry **hit)
 {
-	struct fw_tuple k __attribute__((aligned(8)));
-
 	*hit = NULL;
-	if (fw_ct_key_of(p, &k))
+	if (!c->keyed)
 		return FW_CT_NEW;
 	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
 		return FW_CT_INVALID;
 	if (!fw_ct_is_icmp_error(p))
-		return fw_ct_lookup_update(&k, p, fw_ct_now(), hit);
+		return fw_ct_lookup_update(&c->orig, p, fw_ct_now(), hit);
 	return fw_ct_ingress_error(data, data_end, p, hit);
 }
 
-/* A rule or policy accepted a NEW packet: remember its connection. */
-static __always_inline void fw_ct_create(struct fw_pkt *p, __u32 in_ifindex, __u32 out_ifindex)
-{
-	struct fw_tuple k __attribute__((aligned(8)));
-
-	if (fw_ct_key_of(p, &k) || fw_ct_is_icmp_error(p))
-		return;
-	fw_ct_insert(p, &k, in_ifindex, 0, fw_ct_now());
-}
-
-/* Egress (TC): packets this host sends. Never filters. *hit is the entry
- * the packet's key found (for NAT), NULL otherwise. Returns
+/* Egress (TC): packets this host sends. Never filters. *k is the packet's
+ * key (valid unless FW_CT_EG_UNTRACKED), *hit the entry it found (for
+ * NAT), NULL otherwise. Returns
  * FW_CT_EG_KNOWN when the packet belongs to a connection, FW_CT_EG_NEW when
  * it opens one not known yet (the caller remembers it with
- * fw_ct_egress_insert unless it drops the packet: a masquerade interface's
+ * fw_ct_egress_insert, lib/ct_new.h, unless it drops the packet: a masquerade interface's
  * leak guard, lib/nat_guard.h), FW_CT_EG_UNTRACKED when it cannot be keyed
  * (later fragment, ICMP error, impossible TCP flags). */
 #define FW_CT_EG_KNOWN 0
 #define FW_CT_EG_NEW 1
 #define FW_CT_EG_UNTRACKED 2
-static __always_inline int fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex,
+static __always_inline int fw_ct_egress(struct fw_pkt *p, struct fw_tuple *k,
 					struct fw_ct_entry **hit)
 {
-	struct fw_tuple k __attribute__((aligned(8)));
 	struct fw_tuple r __attribute__((aligned(8)));
 	__u32 now;
 
 	*hit = NULL;
-	if (fw_ct_key_of(p, &k) || fw_ct_is_icmp_error(p))
+	if (fw_ct_key_of(p, k) || fw_ct_is_icmp_error(p))
 		return FW_CT_EG_UNTRACKED;
 	if (p->t.proto == IPPROTO_TCP && fw_ct_tcp_flags_invalid(p->tcp_flags))
 		return FW_CT_EG_UNTRACKED;
 	now = fw_ct_now();
-	if (fw_ct_lookup_update(&k, p, now, hit) != FW_CT_NEW)
+	if (fw_ct_lookup_update(k, p, now, hit) != FW_CT_NEW)
 		return FW_CT_EG_KNOWN;
 	/* A forwarded packet whose destination ingress translated (a
 	 * port-forwarded request, a reply to a masqueraded connection) no
 	 * longer matches either key of its connection, but its inverse is
 	 * the other direction's key. Ingress already accounted for it; a new
 	 * entry here would overwrite that connection. */
-	fw_ct_invert_key(&k, &r);
+	fw_ct_invert_key(k, &r);
 	{
 		struct fw_ct_entry *e = bpf_map_lookup_elem(&fw_ct, &r);
 
@@ -516,14 +456,6 @@ static __always_inline int fw_ct_egress(struct fw_pkt *p, __u32 out_ifindex,
 			return FW_CT_EG_KNOWN;
 	}
 	return FW_CT_EG_NEW;
-}
-
-static __always_inline void fw_ct_egress_insert(struct fw_pkt *p, __u32 out_ifindex)
-{
-	struct fw_tuple k __attribute__((aligned(8)));
-
-	if (!fw_ct_key_of(p, &k))
-		fw_ct_insert(p, &k, out_ifindex, FW_CT_F_LOCAL, fw_ct_now());
 }
 
 #endif

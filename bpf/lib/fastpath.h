@@ -14,29 +14,6 @@
 #include "nat.h"
 #include "xfrm_fast.h"
 
-/* Interfaces fwctl is attached to, with FW_FAST_IF_* flags; written at
- * apply. FW_FAST_IF_OUT: a redirected frame may leave by it (an Ethernet
- * device whose driver transmits XDP frames, NDO_XMIT; never a TUN device,
- * a userspace VPN's). FW_FAST_IF_VERIFY_CSUM: its packets may come from a
- * local stack with unfinished checksums (lib/csum.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY); /* two lookups a packet: no hashing */
-	__uint(max_entries, FW_FAST_IF_MAX);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64); /* mmapable arrays lay values out 8 bytes apart */
-} fw_fast_if SEC(".maps");
-
-/* fw_ipsec_guard[0]: non-zero while kernel XFRM policies for forwarded
- * packets (out, fwd) exist; then nothing takes the fast path, since a
- * redirect would skip their encryption. Written by apply and kept current
- * by `fwctl watch` from XFRM policy events (loader/ipsec_guard.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} fw_ipsec_guard SEC(".maps");
 
 /* IPsec never takes the fast path: IKE, NAT-T and ESP/AH go to the stack
  * (a local daemon may terminate them, or the kernel decrypt them), and

@@ -18,12 +18,6 @@
 #include "maps.h"
 #include "parse.h"
 
-/* 256 KiB: ~3,600 events of 72 bytes (with the ring's header), i.e. six
- * minutes of the default 10/second with no reader. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} fw_log_rb SEC(".maps");
 
 static __always_inline void fw_log(const struct fw_gen_cfg *cfg, const struct fw_rule *rule,
 				   __u32 in_ifindex, __u32 out_ifindex, const struct fw_pkt *p,

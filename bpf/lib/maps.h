@@ -156,8 +156,9 @@ struct {
 	__type(value, struct fw_meta_chunk);
 } fw_meta SEC(".maps");
 
-/* Per-CPU room for the two entries fw_ct_insert (lib/ct.h) builds: the
- * ingress program's stack has no 160 bytes left for them. */
+/* Per-CPU room for the two entries fw_ct_insert (lib/ct.h) builds, with
+ * or without NAT: the ingress program's stack has no 160 bytes left for
+ * them. */
 struct fw_ct_scratch {
 	struct fw_ct_entry m, a;
 };
@@ -178,14 +179,27 @@ struct {
 	__type(value, struct fw_trace_cfg);
 } fw_trace_cfg SEC(".maps");
 
-/* A new connection's key as its first packet arrived (before a port
- * forward rewrites it), kept here rather than on the stack for the same
- * 512-byte reason as fw_fib_scratch. */
+/* The packet being judged as a possible new connection: its connection
+ * key, computed once (lib/ct.h fw_ct_new_of), and the context lib/nat.h's
+ * fw_nat_ct_create takes in place of five packed arguments (BPF calls take
+ * five registers). Here rather than on the stack for the same 512-byte
+ * reason as fw_fib_scratch. Per CPU, used within one program run. */
+struct fw_ct_new {
+	struct fw_tuple orig; /* the key as the packet arrived (before a port forward) */
+	struct fw_tuple key;  /* the key after a port forward rewrote it (dnat) */
+	__u32 in_ifindex;
+	__u32 out_ifindex;
+	__u8 keyed;           /* 0: the packet has no key (orig is zero), not tracked */
+	__u8 gen;
+	__u8 chain;
+	__u8 dnat;            /* a port forward rewrote the packet */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct fw_tuple);
+	__type(value, struct fw_ct_new);
 } fw_key_scratch SEC(".maps");
 
 /* The FIB lookup's parameters (64 bytes) live here, not on the stack:
@@ -226,6 +240,110 @@ struct {
 	__type(key, struct fw_stack_key);
 	__type(value, __u32);
 } fw_stack SEC(".maps");
+
+/* The fast path (lib/fastpath.h). */
+/* Interfaces fwctl is attached to, with FW_FAST_IF_* flags; written at
+ * apply. FW_FAST_IF_OUT: a redirected frame may leave by it (an Ethernet
+ * device whose driver transmits XDP frames, NDO_XMIT; never a TUN device,
+ * a userspace VPN's). FW_FAST_IF_VERIFY_CSUM: its packets may come from a
+ * local stack with unfinished checksums (lib/csum.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY); /* two lookups a packet: no hashing */
+	__uint(max_entries, FW_FAST_IF_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64); /* mmapable arrays lay values out 8 bytes apart */
+} fw_fast_if SEC(".maps");
+
+/* fw_ipsec_guard[0]: non-zero while kernel XFRM policies for forwarded
+ * packets (out, fwd) exist; then nothing takes the fast path, since a
+ * redirect would skip their encryption. Written by apply and kept current
+ * by `fwctl watch` from XFRM policy events (loader/ipsec_guard.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fw_ipsec_guard SEC(".maps");
+
+/* Later fragments of translated datagrams (lib/nat_frag.h). */
+struct fw_frag_nat_key {
+	__be32 saddr;
+	__be32 daddr;
+	__u32 id;
+	__u8 proto;
+	__u8 which; /* FW_NAT_SRC / FW_NAT_DST */
+	__u16 pad;
+};
+
+/* As fw_frag: reassembly gives up after 30 s, an LRU keeps the last
+ * datagrams. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct fw_frag_nat_key);
+	__type(value, __be32);
+} fw_frag_nat SEC(".maps");
+
+/* Log events (lib/log.h). 256 KiB: ~3,600 events of 72 bytes (with the ring's header), i.e. six
+ * minutes of the default 10/second with no reader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} fw_log_rb SEC(".maps");
+
+/* The tests' clock (lib/clock.h), in their build only. */
+#ifdef FW_TEST_CLOCK
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} fw_test_clock SEC(".maps");
+#endif
+
+/* Reject answers (lib/reject.h). */
+#define FW_QUOTE_MAX 512 /* bpf_csum_diff's limit too */
+
+struct fw_quote_buf {
+	__u8 b[FW_QUOTE_MAX];
+};
+
+/* Scratch space to checksum the quote: a variable-length packet range
+ * cannot be handed to bpf_csum_diff directly, a map value can. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_quote_buf);
+} fw_reject_scratch SEC(".maps");
+
+/* Rate limits (lib/bucket.h). */
+#define FW_BUCKET_LOG 0
+#define FW_BUCKET_REJECT 1
+#define FW_BUCKETS 2
+
+struct fw_bucket {
+	struct bpf_spin_lock lock;
+	__u32 burst;     /* the configuration tat was computed under */
+	__u64 tat;       /* theoretical arrival time, fw_clock_ns() clock */
+	__u64 interval;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct fw_bucket);
+} fw_buckets SEC(".maps");
+
+/* The XFRM policy epoch (lib/xfrm_fast.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fw_xfrm_epoch SEC(".maps");
 
 static __always_inline void fw_count(void *map, __u32 idx, __u32 len)
 {

@@ -13,14 +13,14 @@
  *
  * The decision is taken once per connection, when its first packet is
  * accepted on ingress (fw_nat_ct_create), and stored in the connection
- * table: the master's `other` is the translated reply tuple, the alias is
- * keyed by it, both carry FW_CT_NAT_* in `nat`. Every later packet finds
+ * table by lib/ct.h's fw_ct_insert: the master's `other` is the translated
+ * reply tuple, the alias is keyed by it, both carry FW_CT_NAT_* in `nat`. Every later packet finds
  * its rewrite with the one lookup conntrack does anyway.
  *
  * Masquerade keeps the source port (ICMP echo identifier) when the reply
  * tuple it makes is free, else tries FW_NAT_TRIES - 1 random ports from
- * 1024-65535; claiming is an insert with BPF_NOEXIST, so two CPUs never
- * get the same reply tuple. Protocols without ports have one candidate:
+ * 1024-65535 (lib/ct.h fw_ct_claim_one); claiming is an insert with
+ * BPF_NOEXIST, so two CPUs never get the same reply tuple. Protocols without ports have one candidate:
  * one ESP flow per (inside host, peer). SCTP keeps its source port too, or
  * fails: its CRC32c covers the ports (not the addresses: no pseudo-header)
  * and is not recomputed here, so an SCTP port never changes (the checker
@@ -40,34 +40,11 @@
 
 #include "maps.h"
 #include "parse.h"
-#include "ct.h"
+#include "csum.h"
+#include "ct_new.h"
 
 #define FW_NAT_SRC 0
 #define FW_NAT_DST 1
-#define FW_NAT_TRIES 16
-
-/* RFC 1624 incremental update, HC' = ~(~HC + ~m + m'), of a 16-bit
- * checksum for a 32-bit word changing from `from` to `to`. One's
- * complement sums do not care about byte order, so words go in as they
- * sit in the packet. Plain arithmetic, so XDP can use it too (the skb
- * helpers exist only in TC). */
-static __always_inline __u16 fw_csum_replace4(__u16 csum, __u32 from, __u32 to)
-{
-	__u32 s = (__u16)~csum;
-
-	s += (__u16)~(from & 0xffff);
-	s += (__u16)~(from >> 16);
-	s += to & 0xffff;
-	s += to >> 16;
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)~s;
-}
-
-static __always_inline __u16 fw_csum_replace2(__u16 csum, __u16 from, __u16 to)
-{
-	return fw_csum_replace4(csum, from, to);
-}
 
 static __always_inline int fw_nat_is_echo(const struct fw_pkt *p)
 {
@@ -97,42 +74,15 @@ static __always_inline void fw_nat_pkt_set(struct fw_pkt *p, int which, __be32 a
 	}
 }
 
-/* Rewrites the source (FW_NAT_SRC) or destination (FW_NAT_DST) address
- * and port (ICMP echo: identifier) of the IPv4 packet at data..data_end
- * described by p, fixing the IPv4, TCP, UDP and ICMP checksums by hand
- * (a UDP checksum of zero stays zero: the sender sent none). Context
- * agnostic: XDP (incl. a redirecting fast path) and TC alike, for packets
- * with complete checksums (a CHECKSUM_PARTIAL skb in TC wants
- * fw_nat_rewrite_skb). Returns 0, or -1 when the headers are not there. */
-static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_pkt *p, int which,
-					  __be32 addr, __u16 port)
+/* The transport half of fw_nat_rewrite: port (ICMP echo: identifier) and
+ * checksum, for an address that went from `old` to `addr`. l4 is bounded by
+ * the caller. Returns 0, or -1 when the header is not there (or SCTP would
+ * need a new port). */
+static __always_inline int fw_nat_rewrite_l4(void *data, void *data_end, const struct fw_pkt *p,
+					     int which, __u64 l4, __be32 old, __be32 addr, __be16 np)
 {
-	__u32 l3 = p->l3_off;
-	__u64 l4 = p->l4_off; /* 64-bit: its bound check and its use share one register */
-	struct iphdr *ip;
-	__be32 old;
-	__be16 np = bpf_htons(port), op;
+	__be16 op;
 
-	if (p->t.family != 4 || l3 > 64 || l4 > 128)
-		return -1;
-	ip = data + l3;
-	if ((void *)(ip + 1) > data_end)
-		return -1;
-	old = which == FW_NAT_DST ? ip->daddr : ip->saddr;
-	if (which == FW_NAT_DST)
-		ip->daddr = addr;
-	else
-		ip->saddr = addr;
-	ip->check = fw_csum_replace4(ip->check, old, addr);
-	if (p->frag == FW_FRAG_LATER || !p->l4_ok)
-		goto out;
-	/* Linux 6.1's verifier loses the bound on l4 between the check above
-	 * and here (a 32-bit test, then a zero-extension it does not follow,
-	 * and a packet pointer plus any u32 gets no range): check it again,
-	 * on 64 bits, where the compiler cannot reuse the first test. */
-	barrier_var(l4);
-	if (l4 > 128)
-		return -1;
 	switch (p->t.proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = data + l4;
@@ -191,6 +141,46 @@ static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_
 	default:
 		break; /* ESP, AH, GRE...: the address is all there is */
 	}
+	return 0;
+}
+
+/* Rewrites the source (FW_NAT_SRC) or destination (FW_NAT_DST) address
+ * and port (ICMP echo: identifier) of the IPv4 packet at data..data_end
+ * described by p, fixing the IPv4, TCP, UDP and ICMP checksums by hand
+ * (a UDP checksum of zero stays zero: the sender sent none). Context
+ * agnostic: XDP (incl. a redirecting fast path) and TC alike, for packets
+ * with complete checksums (a CHECKSUM_PARTIAL skb in TC wants
+ * fw_nat_rewrite_skb). Returns 0, or -1 when the headers are not there. */
+static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_pkt *p, int which,
+					  __be32 addr, __u16 port)
+{
+	__u32 l3 = p->l3_off;
+	__u64 l4 = p->l4_off; /* 64-bit: its bound check and its use share one register */
+	struct iphdr *ip;
+	__be32 old;
+
+	if (p->t.family != 4 || l3 > FW_NAT_L3_OFF_MAX || l4 > FW_NAT_L4_OFF_MAX)
+		return -1;
+	ip = data + l3;
+	if ((void *)(ip + 1) > data_end)
+		return -1;
+	old = which == FW_NAT_DST ? ip->daddr : ip->saddr;
+	if (which == FW_NAT_DST)
+		ip->daddr = addr;
+	else
+		ip->saddr = addr;
+	ip->check = fw_csum_replace4(ip->check, old, addr);
+	if (p->frag == FW_FRAG_LATER || !p->l4_ok)
+		goto out;
+	/* Linux 6.1's verifier loses the bound on l4 between the check above
+	 * and here (a 32-bit test, then a zero-extension it does not follow,
+	 * and a packet pointer plus any u32 gets no range): check it again,
+	 * on 64 bits, where the compiler cannot reuse the first test. */
+	barrier_var(l4);
+	if (l4 > FW_NAT_L4_OFF_MAX)
+		return -1;
+	if (fw_nat_rewrite_l4(data, data_end, p, which, l4, old, addr, bpf_htons(port)))
+		return -1;
 out:
 	fw_nat_pkt_set(p, which, addr, port);
 	return 0;
@@ -322,20 +312,6 @@ static __always_inline int fw_nat_prefix_has(const struct fw_prefix4 *pf, __be32
 {
 	return (a & pf->mask) == pf->addr;
 }
-
-/* Per-CPU room for fw_nat_ct_create's entries: the ingress program's
- * stack has none left for them. */
-struct fw_nat_scratch {
-	struct fw_ct_entry m, a;
-	struct fw_tuple k;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fw_nat_scratch);
-} fw_nat_scratch SEC(".maps");
 
 /* Rule scans run in bpf_loop callbacks: the verifier checks the body
  * once instead of once per iteration (a bounded loop over 32 rules with 16
@@ -478,96 +454,27 @@ static __always_inline struct fw_nat_rule *fw_nat_match(const struct fw_gen_cfg 
 	return bpf_map_lookup_elem(&fw_nat, &idx);
 }
 
-/* Is reply tuple `k` free for a new connection? Taken by a live entry;
- * free when absent (*stale = 0) or when what holds it is dead: an expired
- * master, an alias whose master is gone or moved on (*stale = 1). */
-static __always_inline int fw_nat_tuple_free(const struct fw_tuple *k, __u32 now, int *stale)
-{
-	struct fw_ct_entry *e = bpf_map_lookup_elem(&fw_ct, k), *m;
-
-	*stale = 0;
-	if (!e)
-		return 1;
-	*stale = 1;
-	m = e;
-	if (e->dir != FW_CT_DIR_ORIG) {
-		m = bpf_map_lookup_elem(&fw_ct, &e->other);
-		if (!m || m->dir != FW_CT_DIR_ORIG || !fw_tuple_eq(&m->other, k))
-			return 1;
-	}
-	return (__s32)(now - m->expires) > 0;
-}
-
-/* One try of masquerade's port allocation, as a bpf_loop callback: verified
- * once, where an open-coded loop of FW_NAT_TRIES made Linux 6.1's verifier
- * walk every iteration separately (over its million-instruction limit).
- * Try 0 is the packet's own port; later tries a random one. Returns 1 (stop)
- * once the reply tuple is claimed, or when there is no port to vary. */
-struct fw_nat_try_ctx {
-	__u32 now;
-	__u8 icmp, ports;
-	int claimed;
-};
-
-static long fw_nat_try_one(__u32 i, void *data)
-{
-	struct fw_nat_try_ctx *c = data;
-	struct fw_nat_scratch *sc = bpf_map_lookup_elem(&fw_nat_scratch, &(__u32){ 0 });
-	__u32 port;
-	int stale;
-
-	if (!sc)
-		return 1;
-	if (i > 0) {
-		if (!c->ports && !c->icmp)
-			return 1; /* no ports: one candidate only */
-		port = FW_NAT_PORT_MIN + bpf_get_prandom_u32() % (65536 - FW_NAT_PORT_MIN);
-		if (c->icmp)
-			sc->m.other.sport = (__u16)port;
-		else
-			sc->m.other.dport = (__u16)port;
-	}
-	if (!fw_nat_tuple_free(&sc->m.other, c->now, &stale))
-		return 0;
-	/* NOEXIST: of two CPUs picking the same tuple at once, one gets it
-	 * and the other tries again. */
-	if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, stale ? BPF_ANY : BPF_NOEXIST) == 0) {
-		c->claimed = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* A rule or policy accepted the first packet of a connection on ingress:
- * remember it, translated. `ok` is its key as it arrived (before a port
- * forward), p the packet now (after it); dnat tells whether a port forward
- * rewrote it (see fw_nat_create for the arguments). Returns 1 when the
- * connection is not translated after all. Returns -1 when masquerade found no free reply tuple: the
- * caller drops the packet.
+ * decide its translation and remember it (lib/ct.h fw_ct_insert). c is the
+ * packet's context (fw_nat_create fills it), p the packet now (after a
+ * port forward, when c->dnat). Returns 1 when the connection is not
+ * translated after all (the caller inserts it), 0 when it is remembered
+ * (or not tracked), -1 when the packet must be dropped: masquerade on an
+ * interface without an address, or without a free reply tuple.
  *
- * Not inlined: its two entries would not fit on the ingress program's
- * stack next to everything else. */
+ * Not inlined: the rule scan and the port search would not fit on the
+ * ingress program's stack next to everything else. */
 static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struct fw_pkt *p,
-				       const struct fw_tuple *ok, __u32 how, __u64 ifaces)
+				       const struct fw_ct_new *c)
 {
-	/* BPF calls take five arguments: how = gen | dnat << 8 | chain << 16,
-	 * ifaces = in | out << 32. */
-	__u8 gen = how & 1, chain = (how >> 16) & 0xff;
-	int dnat = (how >> 8) & 1;
-	__u32 in_ifindex = (__u32)ifaces, out_ifindex = (__u32)(ifaces >> 32);
-	struct fw_nat_scratch *sc = bpf_map_lookup_elem(&fw_nat_scratch, &(__u32){ 0 });
 	struct fw_nat_rule *nr = NULL;
-	__u8 state, flags = 0;
-	__u32 now = fw_ct_now();
-	int claimed = 0;
+	int rc;
 
-	if (!sc)
-		return 1;
-	if (fw_ct_key_of(p, &sc->k) || fw_ct_is_icmp_error(p))
+	if (!c->keyed || fw_ct_is_icmp_error(p))
 		return 0;
-	if (chain == FW_CHAIN_FORWARD && p->t.family == 4 && cfg->nat_count)
-		nr = fw_nat_match(cfg, gen, &p->t, out_ifindex);
-	if (!dnat && !nr)
+	if (c->chain == FW_CHAIN_FORWARD && p->t.family == 4 && cfg->nat_count)
+		nr = fw_nat_match(cfg, c->gen, &p->t, c->out_ifindex);
+	if (!c->dnat && !nr)
 		return 1; /* untranslated: the caller inserts it (stack space) */
 	if (nr && !nr->to) {
 		/* Masquerade while the interface has no address (DHCP or PPP
@@ -575,65 +482,42 @@ static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struc
 		fw_stat(FW_STAT_NAT_NO_ADDR, p->l3_len);
 		return -1;
 	}
-	if (fw_ct_initial_state(p, &state, &flags))
-		return 0;
-	__builtin_memset(&sc->m, 0, sizeof(sc->m));
-	__builtin_memset(&sc->a, 0, sizeof(sc->a));
-	fw_ct_invert(&sc->k, &sc->m.other); /* the replies of the packet as it is now */
-	sc->m.dir = FW_CT_DIR_ORIG;
-	sc->m.state = state;
-	sc->m.flags = flags;
-	sc->m.ifindex = in_ifindex;
-	sc->m.expires = now + fw_ct_timeout(p->t.proto, state, flags);
-	sc->m.nat = dnat ? FW_CT_NAT_DNAT : 0;
-	sc->a.other = *ok;
-	sc->a.dir = FW_CT_DIR_REPLY;
-	sc->a.ifindex = in_ifindex;
-
-	if (nr) {
-		__builtin_memcpy(sc->m.other.daddr, &nr->to, 4);
-		sc->m.nat |= FW_CT_NAT_SNAT;
-		sc->a.nat = sc->m.nat;
-		/* The reply's destination port (ICMP: the identifier, which
-		 * sits in sport of the key) is what we allocate. */
-		struct fw_nat_try_ctx tc = { .now = now, .icmp = fw_ct_is_icmp(sc->k.proto),
-					     .ports = p->has_ports && sc->k.proto != IPPROTO_SCTP };
-		/* SCTP: one candidate only (its CRC32c covers the ports) */
-		bpf_loop(FW_NAT_TRIES, fw_nat_try_one, &tc, 0);
-		claimed = tc.claimed;
-		if (!claimed) {
-			fw_stat(FW_STAT_NAT_FAIL, p->l3_len);
-			return -1;
-		}
-	} else {
-		sc->a.nat = sc->m.nat;
-		if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, BPF_ANY) != 0) {
-			fw_stat(FW_STAT_CT_FULL, p->l3_len);
-			return 0;
-		}
-	}
-	if (bpf_map_update_elem(&fw_ct, ok, &sc->m, BPF_ANY) != 0) {
-		bpf_map_delete_elem(&fw_ct, &sc->m.other);
-		fw_stat(FW_STAT_CT_FULL, p->l3_len);
-		return nr ? -1 : 0;
-	}
-	if (nr)
+	rc = fw_ct_insert(p, &(struct fw_ct_conn){
+				     .orig = &c->orig,
+				     .key = c->dnat ? &c->key : &c->orig,
+				     .ifindex = c->in_ifindex,
+				     .snat_to = nr ? nr->to : 0,
+				     .nat = (c->dnat ? FW_CT_NAT_DNAT : 0) | (nr ? FW_CT_NAT_SNAT : 0),
+			     });
+	if (rc > 0 && nr)
 		fw_count(&fw_rule_cnt, nr->counter_slot, p->l3_len);
-	fw_stat(FW_STAT_CT_NEW, p->l3_len);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
+/* Remembers the connection whose first packet p a rule or policy accepted,
+ * translated (masquerade when a `nat` rule takes it; dnat: a port forward
+ * rewrote it). c: its context (fw_ct_new_of). Returns 0, or -1 when the
+ * packet must be dropped. */
 static __always_inline int fw_nat_create(const struct fw_gen_cfg *cfg, __u8 gen,
-					 const struct fw_pkt *p, const struct fw_tuple *ok, int dnat,
+					 const struct fw_pkt *p, struct fw_ct_new *c, int dnat,
 					 __u8 chain, __u32 in_ifindex, __u32 out_ifindex)
 {
 	int rc = 1;
 
-	if (dnat || (chain == FW_CHAIN_FORWARD && cfg->nat_count && p->t.family == 4))
-		rc = fw_nat_ct_create(cfg, p, ok, (gen & 1) | (dnat ? 1 << 8 : 0) | (__u32)chain << 16,
-				      (__u64)in_ifindex | (__u64)out_ifindex << 32);
+	if (dnat || (chain == FW_CHAIN_FORWARD && cfg->nat_count && p->t.family == 4)) {
+		c->gen = gen & 1;
+		c->chain = chain;
+		c->dnat = !!dnat;
+		c->in_ifindex = in_ifindex;
+		c->out_ifindex = out_ifindex;
+		if (dnat) /* the packet's second shape: its key after the rewrite */
+			fw_ct_key_of(p, &c->key);
+		rc = fw_nat_ct_create(cfg, p, c);
+	}
 	if (rc == 1) {
-		fw_ct_create((struct fw_pkt *)p, in_ifindex, out_ifindex);
+		if (c->keyed && !fw_ct_is_icmp_error(p))
+			fw_ct_insert(p, &(struct fw_ct_conn){
+						.orig = &c->orig, .key = &c->orig, .ifindex = in_ifindex });
 		rc = 0;
 	}
 	return rc;

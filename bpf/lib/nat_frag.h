@@ -21,23 +21,6 @@
 #include "parse.h"
 #include "nat.h"
 
-struct fw_frag_nat_key {
-	__be32 saddr;
-	__be32 daddr;
-	__u32 id;
-	__u8 proto;
-	__u8 which; /* FW_NAT_SRC / FW_NAT_DST */
-	__u16 pad;
-};
-
-/* As fw_frag: reassembly gives up after 30 s, an LRU keeps the last
- * datagrams. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct fw_frag_nat_key);
-	__type(value, __be32);
-} fw_frag_nat SEC(".maps");
 
 /* The first fragment p (tuple before translation: s, d) had address
  * `which` rewritten to addr. */

@@ -42,7 +42,7 @@ static __always_inline int fw_nat_icmp_quote_l4(void *data, void *data_end, cons
 						__u16 *ic, int which, __be32 old, __be32 addr,
 						__be16 np)
 {
-	__u32 off = q->l4_off & 0x3ff;
+	__u32 off = q->l4_off & FW_OFF_MASK;
 	__u8 *l4 = data + off;
 	__u16 *pp, *cp = NULL, c;
 
@@ -85,13 +85,13 @@ static __always_inline int fw_nat_icmp_rewrite(void *data, void *data_end, struc
 					       const struct fw_quote *q, int which, __be32 addr,
 					       __u16 port)
 {
-	__u32 l3 = p->l3_off, l4 = p->l4_off, qip = q->ip_off & 0x3ff;
+	__u32 l3 = p->l3_off, l4 = p->l4_off, qip = q->ip_off & FW_OFF_MASK;
 	struct iphdr *ip, *in;
 	struct fw_icmphdr *ih;
 	__be32 old, qold;
 	__u16 *ic;
 
-	if (p->t.family != 4 || q->t.family != 4 || l3 > 64 || l4 > 128)
+	if (p->t.family != 4 || q->t.family != 4 || l3 > FW_NAT_L3_OFF_MAX || l4 > FW_NAT_L4_OFF_MAX)
 		return -1;
 	ip = data + l3;
 	ih = data + l4;

@@ -161,7 +161,7 @@ static __always_inline int fw_parse_ipv4(void *data, void *data_end, struct fw_p
 	p->l3_opts = iph->ihl > 5;
 	frag_off = bpf_ntohs(iph->frag_off);
 	p->frag_id = bpf_ntohs(iph->id);
-	if (frag_off & 0x1fff)
+	if (frag_off & FW_IP_OFFMASK)
 		p->frag = FW_FRAG_LATER;
 	else if (frag_off & 0x2000)
 		p->frag = FW_FRAG_FIRST;
@@ -196,7 +196,7 @@ static __always_inline int fw_parse_ipv6(void *data, void *data_end, struct fw_p
 	for (int i = 0; i < FW_IPV6_MAX_EXT; i++) {
 		__u8 *h = data + off;
 
-		if (off > 512)
+		if (off > FW_IPV6_EXT_OFF_MAX)
 			return FW_PARSE_UNWALKED;
 		if (next == IPPROTO_HOPOPTS)
 			p->l3_opts = 1;

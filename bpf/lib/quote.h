@@ -22,11 +22,6 @@ struct fw_quote {
 	__u32 l4_off;      /* its transport header (8 bytes at least), from data */
 };
 
-#define FW_ICMP_ECHO_REPLY 0
-#define FW_ICMP_ECHO 8
-#define FW_ICMPV6_ECHO_REQUEST 128
-#define FW_ICMPV6_ECHO_REPLY 129
-
 /* The ICMP types whose connection is keyed by identifier: 0 none, 1 a
  * request, 2 a reply. */
 static __always_inline int fw_ct_icmp_echo(__u8 proto, __u8 type)
@@ -55,7 +50,7 @@ static __always_inline int fw_quote_parse(void *data, void *data_end, const stru
 		struct iphdr *ip = data + off;
 
 		if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5 ||
-		    (ip->frag_off & bpf_htons(0x1fff)))
+		    (ip->frag_off & bpf_htons(FW_IP_OFFMASK)))
 			return -1;
 		q->t.family = 4;
 		q->t.proto = ip->protocol;
@@ -79,7 +74,7 @@ static __always_inline int fw_quote_parse(void *data, void *data_end, const stru
 	 * cannot tie to this one: hide the value from clang and bound it
 	 * where it is used. */
 	asm volatile("" : "+r"(off));
-	off &= 0x3ff;
+	off &= FW_OFF_MASK;
 	q->l4_off = off;
 	l4 = data + off;
 	if ((void *)(l4 + 8) > data_end)

@@ -64,22 +64,8 @@
 static __always_inline __u32 fw_reject_l3_off(__u32 l3_off)
 {
 	barrier_var(l3_off);
-	return l3_off & 0x1f;
+	return l3_off & FW_L3_OFF_MASK;
 }
-#define FW_QUOTE_MAX 512 /* bpf_csum_diff's limit too */
-
-struct fw_quote_buf {
-	__u8 b[FW_QUOTE_MAX];
-};
-
-/* Scratch space to checksum the quote: a variable-length packet range
- * cannot be handed to bpf_csum_diff directly, a map value can. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fw_quote_buf);
-} fw_reject_scratch SEC(".maps");
 
 static __always_inline int fw_reject_eligible(void *data, void *data_end, const struct fw_pkt *p)
 {
@@ -139,7 +125,7 @@ static __always_inline __u32 fw_reject_tcp(struct xdp_md *ctx, const struct fw_p
 	struct tcphdr *th, *nt;
 	int delta;
 
-	if (l3_off > 22 || l4_off > 600)
+	if (l3_off > FW_L3_OFF_MAX || l4_off > FW_REJECT_L4_OFF_MAX)
 		return 0;
 	th = data + l4_off;
 	if ((void *)(th + 1) > data_end)
@@ -216,6 +202,73 @@ static __always_inline __u32 fw_reject_tcp(struct xdp_md *ctx, const struct fw_p
 	return l3_hdr + 20;
 }
 
+/* The link-layer header (with up to two VLAN tags), `grow` bytes further
+ * in after bpf_xdp_adjust_head, moved to the new start and turned around.
+ * Returns 0, or -1 when the frame is too short. */
+static __always_inline int fw_reject_turn_l2(void *data, void *data_end, __u32 grow, __u32 l3_off)
+{
+	struct ethhdr *eth = data, *old = data + grow;
+
+	if ((void *)(old + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
+	eth->h_proto = old->h_proto;
+	if (l3_off >= 18) {
+		if (data + grow + 18 > data_end)
+			return -1;
+		__builtin_memcpy(data + 14, data + grow + 14, 4);
+	}
+	if (l3_off >= 22) {
+		if (data + grow + 22 > data_end)
+			return -1;
+		__builtin_memcpy(data + 18, data + grow + 18, 4);
+	}
+	return 0;
+}
+
+/* The IP header of an ICMP error of qlen quoted bytes, back to p's source:
+ * returns where its ICMP header goes (NULL when the frame is too short),
+ * with *sum the ICMPv6 pseudo-header's sum (ICMP has none: 0). */
+static __always_inline struct fw_icmphdr *fw_reject_icmp_l3(void *data, void *data_end,
+							     const struct fw_pkt *p, __u32 l3_off,
+							     __u32 qlen, __u32 *sum)
+{
+	if (p->t.family == 4) {
+		struct iphdr *ip = data + fw_reject_l3_off(l3_off);
+
+		if ((void *)ip + 28 > data_end)
+			return NULL;
+		*(__u16 *)ip = bpf_htons(0x45c0); /* tos: internetwork control */
+		ip->tot_len = bpf_htons(28 + qlen);
+		ip->id = 0;
+		ip->frag_off = 0;
+		ip->ttl = FW_REJECT_TTL;
+		ip->protocol = IPPROTO_ICMP;
+		ip->check = 0;
+		__builtin_memcpy(&ip->saddr, p->t.daddr, 4);
+		__builtin_memcpy(&ip->daddr, p->t.saddr, 4);
+		ip->check = fw_csum_fold(fw_csum_mem(ip, 20, 0));
+		*sum = 0;
+		return (void *)ip + 20;
+	} else {
+		struct ipv6hdr *ip6 = data + fw_reject_l3_off(l3_off);
+
+		if ((void *)ip6 + 48 > data_end)
+			return NULL;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(8 + qlen);
+		ip6->nexthdr = IPPROTO_ICMPV6;
+		ip6->hop_limit = FW_REJECT_TTL;
+		__builtin_memcpy(&ip6->saddr, p->t.daddr, 16);
+		__builtin_memcpy(&ip6->daddr, p->t.saddr, 16);
+		*sum = fw_csum_mem(&ip6->saddr, 32, 0);
+		*sum = fw_csum_add(*sum, bpf_htons(8 + qlen));
+		*sum = fw_csum_add(*sum, bpf_htons(IPPROTO_ICMPV6));
+		return (void *)ip6 + 40;
+	}
+}
+
 /* ICMP (v4) or ICMPv6 port unreachable, quoting the original L3 headers and
  * the first 8 bytes after them. */
 static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_pkt *p)
@@ -225,10 +278,9 @@ static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_
 	__u32 l3_off = p->l3_off, qlen, grow, new_len, sum, zero = 0;
 	struct fw_quote_buf *buf;
 	struct fw_icmphdr *ic;
-	struct ethhdr *eth, *old;
 	int v4 = p->t.family == 4, delta;
 
-	if (l3_off > 22 || p->l4_off < l3_off)
+	if (l3_off > FW_L3_OFF_MAX || p->l4_off < l3_off)
 		return 0;
 	qlen = p->l4_off - l3_off + 8;
 	if (qlen > FW_QUOTE_MAX - 4 || (qlen & 3) || qlen > p->l3_len ||
@@ -243,63 +295,13 @@ static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 
-	/* Move the link-layer header (with up to two VLAN tags) to the new
-	 * start, turned around. */
-	eth = data;
-	old = data + grow;
-	if ((void *)(old + 1) > data_end)
+	if (fw_reject_turn_l2(data, data_end, grow, l3_off))
 		return 0;
-	__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
-	eth->h_proto = old->h_proto;
-	if (l3_off >= 18) {
-		if (data + grow + 18 > data_end)
-			return 0;
-		__builtin_memcpy(data + 14, data + grow + 14, 4);
-	}
-	if (l3_off >= 22) {
-		if (data + grow + 22 > data_end)
-			return 0;
-		__builtin_memcpy(data + 18, data + grow + 18, 4);
-	}
-
-	if (v4) {
-		struct iphdr *ip = data + fw_reject_l3_off(l3_off);
-
-		if ((void *)ip + 28 > data_end)
-			return 0;
-		*(__u16 *)ip = bpf_htons(0x45c0); /* tos: internetwork control */
-		ip->tot_len = bpf_htons(28 + qlen);
-		ip->id = 0;
-		ip->frag_off = 0;
-		ip->ttl = FW_REJECT_TTL;
-		ip->protocol = IPPROTO_ICMP;
-		ip->check = 0;
-		__builtin_memcpy(&ip->saddr, p->t.daddr, 4);
-		__builtin_memcpy(&ip->daddr, p->t.saddr, 4);
-		ip->check = fw_csum_fold(fw_csum_mem(ip, 20, 0));
-		ic = (void *)ip + 20;
-		sum = 0;
-	} else {
-		struct ipv6hdr *ip6 = data + fw_reject_l3_off(l3_off);
-
-		if ((void *)ip6 + 48 > data_end)
-			return 0;
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);
-		ip6->payload_len = bpf_htons(8 + qlen);
-		ip6->nexthdr = IPPROTO_ICMPV6;
-		ip6->hop_limit = FW_REJECT_TTL;
-		__builtin_memcpy(&ip6->saddr, p->t.daddr, 16);
-		__builtin_memcpy(&ip6->daddr, p->t.saddr, 16);
-		ic = (void *)ip6 + 40;
-		sum = fw_csum_mem(&ip6->saddr, 32, 0);
-		sum = fw_csum_add(sum, bpf_htons(8 + qlen));
-		sum = fw_csum_add(sum, bpf_htons(IPPROTO_ICMPV6));
-	}
-	if ((void *)(ic + 1) > data_end)
+	ic = fw_reject_icmp_l3(data, data_end, p, l3_off, qlen, &sum);
+	if (!ic || (void *)(ic + 1) > data_end)
 		return 0;
-	ic->type = v4 ? 3 : 1; /* destination unreachable */
-	ic->code = v4 ? 3 : 4; /* port unreachable */
+	ic->type = v4 ? FW_ICMP_DEST_UNREACH : FW_ICMPV6_DEST_UNREACH;
+	ic->code = v4 ? FW_ICMP_PORT_UNREACH : FW_ICMPV6_PORT_UNREACH;
 	ic->checksum = 0;
 	ic->id = 0;
 	ic->sequence = 0;

@@ -25,12 +25,6 @@
 
 #include "ct.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} fw_xfrm_epoch SEC(".maps");
 
 static __always_inline __u32 fw_xfrm_epoch_now(void)
 {
@@ -63,13 +57,12 @@ static __always_inline void fw_xfrm_stamp_entry(struct fw_ct_entry *e)
 		e->pad = s;
 }
 
-/* TC egress: packet `p` leaves in the clear; `hit` is the entry its key
- * found (NULL when ingress rewrote its destination: a reply of a
+/* TC egress: the packet of key `k` leaves in the clear; `hit` is the entry
+ * its key found (NULL when ingress rewrote its destination: a reply of a
  * masqueraded connection, a port-forwarded request). Stamps the entry of
  * the packet's direction as XDP will look it up. */
-static __always_inline void fw_xfrm_egress_clear(const struct fw_pkt *p, struct fw_ct_entry *hit)
+static __always_inline void fw_xfrm_egress_clear(const struct fw_tuple *k, struct fw_ct_entry *hit)
 {
-	struct fw_tuple k __attribute__((aligned(8)));
 	struct fw_tuple r __attribute__((aligned(8)));
 	struct fw_ct_entry *e;
 
@@ -77,11 +70,9 @@ static __always_inline void fw_xfrm_egress_clear(const struct fw_pkt *p, struct 
 		fw_xfrm_stamp_entry(hit);
 		return;
 	}
-	if (fw_ct_key_of(p, &k))
-		return;
 	/* The inverse of the translated packet is the other direction's key;
 	 * its entry's `other` is this direction's key as XDP sees it. */
-	fw_ct_invert_key(&k, &r);
+	fw_ct_invert_key(k, &r);
 	e = bpf_map_lookup_elem(&fw_ct, &r);
 	if (!e || !e->nat)
 		return;

@@ -42,12 +42,12 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__u32 in_ifindex = skb->ifindex, out_ifindex = 0, zero = 0, rule_idx;
-	struct fw_tuple *orig_key;
+	struct fw_ct_new *c;
 	struct fw_pkt p = {};
 	struct fw_active *act;
 	struct fw_gen_cfg *cfg;
 	struct fw_ct_entry *hit;
-	struct fw_rule *rule = NULL;
+	struct fw_rule *rule;
 	__u8 gen, chain, verdict;
 	int rc;
 
@@ -69,7 +69,10 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 		fw_stat(FW_STAT_MALFORMED, 0);
 		return TC_ACT_SHOT;
 	}
-	switch (fw_ct_ingress(data, data_end, &p, in_ifindex, &hit)) {
+	c = fw_ct_new_of(&p); /* the packet's key, once */
+	if (!c)
+		return TC_ACT_SHOT;
+	switch (fw_ct_ingress(data, data_end, &p, c, &hit)) {
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
 		return TC_ACT_OK;
@@ -84,11 +87,9 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 	}
 	chain = fw_select_chain(skb, &p, in_ifindex, &out_ifindex);
 	rule_idx = fw_classify(cfg, gen, chain, in_ifindex, out_ifindex, &p);
-	if (rule_idx != FW_RULE_NONE)
-		rule = bpf_map_lookup_elem(&fw_rules, &(__u32){ gen * FW_MAX_RULES + rule_idx });
+	rule = fw_rule_of(gen, rule_idx, &p);
 	if (rule) {
 		verdict = rule->action;
-		fw_count(&fw_rule_cnt, rule->counter_slot, p.l3_len);
 		if (rule->flags & FW_RULE_F_LOG)
 			fw_log(cfg, rule, in_ifindex, out_ifindex, &p, verdict);
 	} else {
@@ -97,10 +98,9 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 			p.l3_len);
 	}
 	if (verdict == FW_VERDICT_ACCEPT) {
-		orig_key = bpf_map_lookup_elem(&fw_key_scratch, &zero);
-		if (!orig_key || fw_ct_key_of(&p, orig_key))
+		if (!c->keyed)
 			return TC_ACT_OK;
-		if (fw_nat_create(cfg, gen, &p, orig_key, 0, chain, in_ifindex, out_ifindex))
+		if (fw_nat_create(cfg, gen, &p, c, 0, chain, in_ifindex, out_ifindex))
 			return TC_ACT_SHOT; /* masquerade without a free port */
 	}
 	return fw_xfrm_verdict_to_tc(verdict);

@@ -20,7 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
-#include "ct.h"
+#include "ct_new.h"
 
 /* The fields used, relocated against the running kernel's BTF (CO-RE). */
 struct ns_common {
@@ -113,6 +113,7 @@ static __always_inline int fw_xfrm_out_pkt(struct sk_buff *skb, struct fw_pkt *p
  * (recorded here, they would let that namespace's replies in). */
 static __always_inline int fw_xfrm_out(struct sk_buff *skb, __u32 netns_inum)
 {
+	struct fw_tuple k __attribute__((aligned(8)));
 	struct fw_pkt p = {};
 	struct fw_ct_entry *hit;
 	struct fw_active *act;
@@ -127,8 +128,8 @@ static __always_inline int fw_xfrm_out(struct sk_buff *skb, __u32 netns_inum)
 		return 0;
 	if (fw_xfrm_out_pkt(skb, &p))
 		return 0;
-	if (fw_ct_egress(&p, 0, &hit) == FW_CT_EG_NEW)
-		fw_ct_egress_insert(&p, 0);
+	if (fw_ct_egress(&p, &k, &hit) == FW_CT_EG_NEW)
+		fw_ct_egress_insert(&p, &k, 0);
 	return 0;
 }
 

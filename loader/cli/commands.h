@@ -25,7 +25,8 @@ std::string read_input(const std::string &path);
 Ruleset load_ruleset_file(const std::string &path);
 
 void register_ruleset_commands(CLI::App &app, Context &ctx); // apply check show save down
-void register_stats_commands(CLI::App &app, Context &ctx);   // stats status
+void register_stats_commands(CLI::App &app, Context &ctx);   // stats
+void register_status_command(CLI::App &app, Context &ctx);   // status
 void register_confirm_commands(CLI::App &app, Context &ctx); // confirm confirm-timeout
 void register_conntrack_commands(CLI::App &app, Context &ctx); // conntrack [flush]
 void register_log_commands(CLI::App &app, Context &ctx);     // log

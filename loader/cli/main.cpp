@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 
 	cli::register_ruleset_commands(app, ctx);
 	cli::register_stats_commands(app, ctx);
+	cli::register_status_command(app, ctx);
 	cli::register_confirm_commands(app, ctx);
 	cli::register_conntrack_commands(app, ctx);
 	cli::register_log_commands(app, ctx);
