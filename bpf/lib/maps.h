@@ -56,7 +56,7 @@ struct {
  * exactly what its ruleset compiled to (a hash's bucket array is allocated
  * whole at creation: 4 Mi entries would cost 64 MiB whatever the ruleset).
  * A re-apply that outgrows the inactive generation's table fills a new one
- * and swaps it into the slot before the switch (loader/classifier_maps.cpp). */
+ * and swaps it into the slot before the switch (loader/combine_table.cpp). */
 struct fw_cls_combine_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FW_COMBINE_MIN_ENTRIES);
