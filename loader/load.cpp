@@ -369,6 +369,8 @@ void Runtime::swap_datapath()
 		uint32_t len = sizeof(info);
 		if (link.fd < 0 || bpf_link_get_info_by_fd(link.fd, &info, &len) != 0)
 			continue;
+		if ((info.type == BPF_LINK_TYPE_XDP ? info.xdp.ifindex : info.tcx.ifindex) == 0)
+			continue; // its interface is gone: detach_others tidies the pin
 		std::string prog = prog_name_of_id(info.prog_id);
 		auto it = fds_.find("prog_" + prog);
 		if (it == fds_.end())
