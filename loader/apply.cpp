@@ -11,6 +11,7 @@
 #include <iostream>
 #include <net/if.h>
 #include <set>
+#include <unistd.h>
 #include <unordered_map>
 
 #include <bpf/bpf.h>
@@ -80,7 +81,9 @@ ApplyTargets resolve_targets(const Ruleset &rs)
 PlanResult Runtime::plan_against_running(const Ruleset &rs, const nlohmann::json &extra) const
 {
 	std::optional<AppliedState> running;
-	if (loaded())
+	// Replacing another ABI's datapath: nothing of it is read (its
+	// counters and connections are not kept).
+	if (!replace_incompatible_ && loaded())
 		running = check_running(rs);
 	return plan(rs, running ? &*running : nullptr, NetView::this_netns(), extra, fresh_counters_);
 }
@@ -105,7 +108,24 @@ void Runtime::commit(const GenerationImage &img)
 	// Stacked devices: who judges for whom (stack.h, docs/stacked.md).
 	auto links = stack_read_links();
 	StackPlan plan = stack_plan(links, targets);
-	bool fresh_load = !loaded();
+	datapath_change_.clear();
+	bool fresh_load;
+	if (replace_incompatible_) {
+		fresh_load = access(pin_path("fw_active").c_str(), F_OK) != 0 &&
+			     access(pin_path("fw_abi").c_str(), F_OK) != 0;
+		if (!fresh_load) {
+			load_replacement(false, rs.ct_connections());
+			datapath_change_ = "replaced";
+		}
+	} else {
+		fresh_load = !loaded();
+		auto running = fresh_load ? std::nullopt : applied();
+		if (running && running->elf_hash != datapath_elf_hash()) {
+			// Another build of this ABI: take its pins over in place.
+			load_replacement(true, ct_capacity());
+			datapath_change_ = "upgraded";
+		}
+	}
 	if (fresh_load)
 		load_fresh(rs.ct_connections());
 	struct fw_active act {};
@@ -143,10 +163,9 @@ void Runtime::commit(const GenerationImage &img)
 // the ruleset asks for; returns its applied state.
 std::optional<AppliedState> Runtime::check_running(const Ruleset &rs) const
 {
+	// Another build of this ABI (fd() refused any other): commit takes
+	// its pins over (load_replacement), connections and counters kept.
 	std::optional<AppliedState> old = applied();
-	if (old && old->elf_hash != datapath_elf_hash())
-		throw SystemError("the running datapath comes from another fwctl build; run `fwctl down` "
-				  "first, then apply (connections are forgotten)");
 	// The table cannot be resized under running programs, and a silent
 	// reload would drop every connection: refuse, change nothing.
 	// An absent key keeps the running table (the default is for loading).
@@ -257,8 +276,13 @@ void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fr
 	uint32_t zero = 0;
 	struct fw_active next {gen, 1};
 	map_update(fd("fw_active"), &zero, &next, "fw_active");
+	bool swapped = false;
 	try {
 		fault_point("flip");
+		// A datapath of another build: every link to this build's program
+		// (the generation just written is in the maps they read).
+		swapped = next_ != nullptr;
+		swap_datapath();
 		detach_uppers_of(plan); // the kernel refuses XDP below an upper that has one
 		for (auto &[name, idx] : plan.attach)
 			attach_unless_vanished(idx, name);
@@ -269,10 +293,17 @@ void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fr
 			xfrm_epoch_bump(); // the fast path's guard on (bpf/lib/xfrm_fast.h)
 		fault_point("attach");
 	} catch (...) {
-		if (fresh_load)
+		if (fresh_load) {
 			remove_all_pins();
-		else
+		} else if (next_ && !swapped) {
+			// Nothing runs the new objects yet: drop them. Reused maps
+			// get their previous generation back.
+			if (datapath_change_ == "upgraded")
+				bpf_map_update_elem(fd("fw_active"), &zero, &previous, BPF_ANY);
+			drop_replacement();
+		} else if (datapath_change_ != "replaced") {
 			bpf_map_update_elem(fd("fw_active"), &zero, &previous, BPF_ANY);
+		}
 		throw;
 	}
 }

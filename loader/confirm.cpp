@@ -8,7 +8,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <random>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <vector>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +33,8 @@ nlohmann::json PendingConfirm::to_json() const
 		{"deadline_at", deadline_at},
 		{"previous", previous ? ruleset_to_json(*previous) : nlohmann::json()},
 		{"previous_hash", previous_hash},
-		{"waiter_pid", waiter_pid}};
+		{"waiter_pid", waiter_pid},
+		{"timer_unit", timer_unit}};
 }
 
 std::optional<PendingConfirm> PendingConfirm::from_state(const AppliedState &st)
@@ -46,6 +50,7 @@ std::optional<PendingConfirm> PendingConfirm::from_state(const AppliedState &st)
 		pc.deadline_at = j.value("deadline_at", "");
 		pc.previous_hash = j.value("previous_hash", "");
 		pc.waiter_pid = j.value("waiter_pid", -1);
+		pc.timer_unit = j.value("timer_unit", "");
 		if (!j.at("previous").is_null()) {
 			try {
 				pc.previous = ruleset_from_canonical_json(j["previous"]);
@@ -114,6 +119,148 @@ namespace {
 }
 
 } // namespace
+
+namespace {
+
+// An executable NAME on $PATH, or "".
+std::string find_on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	std::string p = path ? path : "/usr/bin:/bin";
+	for (size_t pos = 0; pos <= p.size();) {
+		size_t end = p.find(':', pos);
+		if (end == std::string::npos)
+			end = p.size();
+		std::string dir = p.substr(pos, end - pos);
+		pos = end + 1;
+		if (dir.empty())
+			continue;
+		std::string cand = dir + "/" + name;
+		if (access(cand.c_str(), X_OK) == 0)
+			return cand;
+	}
+	return "";
+}
+
+// The process whose namespaces the timer's service gets: systemd, PID 1
+// ($FWCTL_SYSTEMD_PID for tests, where PID 1 is something else).
+pid_t systemd_pid()
+{
+	const char *p = getenv("FWCTL_SYSTEMD_PID");
+	return p && *p ? (pid_t)atoi(p) : 1;
+}
+
+bool same_ns(const char *kind, pid_t pid)
+{
+	struct stat a {}, b {};
+	std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + kind;
+	std::string ours = std::string("/proc/self/ns/") + kind;
+	return stat(theirs.c_str(), &a) == 0 && stat(ours.c_str(), &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
+// This process's network namespace as systemd can enter it: "" for PID
+// 1's own, a /run/netns/NAME bound to it, or nullopt (none: the waiter).
+std::optional<std::string> netns_for_systemd()
+{
+	if (same_ns("net", systemd_pid()))
+		return std::string();
+	struct stat self {};
+	if (stat("/proc/self/ns/net", &self) != 0)
+		return std::nullopt;
+	DIR *d = opendir("/run/netns");
+	if (!d)
+		return std::nullopt;
+	std::optional<std::string> found;
+	while (auto *e = readdir(d)) {
+		if (e->d_name[0] == '.')
+			continue;
+		std::string p = std::string("/run/netns/") + e->d_name;
+		struct stat st {};
+		if (stat(p.c_str(), &st) == 0 && st.st_ino == self.st_ino && st.st_dev == self.st_dev) {
+			found = p;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+// Runs argv, output to our stderr's /dev/null; its exit status.
+int run_quietly(const std::vector<std::string> &argv)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+		}
+		std::vector<char *> args;
+		for (auto &a : argv)
+			args.push_back(const_cast<char *>(a.c_str()));
+		args.push_back(nullptr);
+		execv(args[0], args.data());
+		_exit(127);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace
+
+std::string confirm_schedule_timer(const std::string &pin_dir, const PendingConfirm &pc, unsigned seconds)
+{
+	const char *booted = getenv("FWCTL_SYSTEMD_RUNTIME_DIR");
+	if (access(booted && *booted ? booted : "/run/systemd/system", F_OK) != 0)
+		return ""; // systemd is not PID 1 (sd_booted)
+	std::string systemd_run = find_on_path("systemd-run");
+	if (systemd_run.empty() || !same_ns("mnt", systemd_pid()))
+		return ""; // the unit would not see this pin dir
+	auto netns = netns_for_systemd();
+	if (!netns)
+		return ""; // systemd cannot enter this network namespace
+	char abs_dir[PATH_MAX], self[PATH_MAX];
+	if (!realpath(pin_dir.c_str(), abs_dir))
+		throw SystemError(errno_message("cannot resolve pin dir " + pin_dir, errno));
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return "";
+	self[n] = '\0';
+	std::string unit = "fwctl-confirm-" + pc.token;
+	std::vector<std::string> argv = {systemd_run,
+					 "--unit=" + unit,
+					 "--on-active=" + std::to_string(seconds),
+					 "--timer-property=AccuracySec=100ms",
+					 "--description=fwctl: roll back " + pc.hash + " unless confirmed",
+					 "--quiet"};
+	if (!netns->empty())
+		argv.push_back("--property=NetworkNamespacePath=" + *netns);
+	for (std::string a : {std::string(self), std::string("--pin-dir"), std::string(abs_dir),
+			      std::string("confirm-timeout"), std::string("--deadline"),
+			      std::to_string(pc.deadline_mono_ns), std::string("--expect"), pc.hash,
+			      std::string("--token"), pc.token})
+		argv.push_back(a);
+	if (run_quietly(argv) != 0) {
+		fprintf(stderr, "fwctl: warning: systemd-run refused the confirm timer; a detached waiter "
+				"process holds the deadline instead\n");
+		return "";
+	}
+	return unit;
+}
+
+void confirm_cancel_timer(const std::string &unit)
+{
+	if (unit.empty())
+		return;
+	std::string systemctl = find_on_path("systemctl");
+	if (!systemctl.empty())
+		run_quietly({systemctl, "stop", "--quiet", unit + ".timer"});
+}
 
 pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc)
 {

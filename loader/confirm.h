@@ -26,6 +26,7 @@ struct PendingConfirm {
 	std::string previous_hash; // "" when there was no firewall
 	bool previous_unreadable = false; // stored, but it no longer checks
 	pid_t waiter_pid = -1;
+	std::string timer_unit;    // "fwctl-confirm-<token>" when systemd holds the deadline
 
 	nlohmann::json to_json() const;
 	static std::optional<PendingConfirm> from_state(const AppliedState &st);
@@ -43,6 +44,26 @@ PendingConfirm confirm_prepare(const std::optional<AppliedState> &current, const
 // confirm_wait_and_revert, so neither the death of this process nor of its
 // terminal stops it. Returns its PID. Call before any thread starts.
 pid_t confirm_spawn_waiter(const std::string &pin_dir, const PendingConfirm &pc);
+
+// Where systemd runs (PID 1 is systemd: /run/systemd/system exists;
+// systemd-run on PATH; this process in PID 1's mount namespace, and in its
+// network namespace or one bound under /run/netns): the deadline is a
+// transient systemd timer,
+//   systemd-run --unit=fwctl-confirm-<token> --on-active=SECONDS
+//     [-p NetworkNamespacePath=/run/netns/NAME] FWCTL --pin-dir DIR
+//     confirm-timeout --deadline NS --expect HASH --token TOKEN
+// which outlives the SSH session, the terminal and this process's cgroup
+// (a logind session's processes are killed with it where KillUserProcesses
+// is set). Returns the unit name ("fwctl-confirm-<token>"), or "" where
+// systemd does not run or refused (then the caller starts the waiter).
+// Tests (tests/e2e/confirm_timer.sh) stand in for PID 1 with
+// $FWCTL_SYSTEMD_RUNTIME_DIR (for /run/systemd/system) and $FWCTL_SYSTEMD_PID.
+std::string confirm_schedule_timer(const std::string &pin_dir, const PendingConfirm &pc, unsigned seconds);
+
+// Stops the timer of a pending confirmation that no longer guards
+// anything (confirmed, re-applied, apply failed). Best effort: the
+// confirm-timeout it would start checks the token and does nothing.
+void confirm_cancel_timer(const std::string &unit);
 
 // The waiter: sleeps until deadline_mono_ns (CLOCK_MONOTONIC), takes the
 // pin dir's lock, and rolls back when the applied ruleset is still

@@ -11,6 +11,13 @@ struct SystemError : std::runtime_error {
 	using std::runtime_error::runtime_error;
 };
 
+// Exit 1 too: the pins were made by an fwctl of another ABI (fw/abi.h), or
+// a pinned map's layout is not the one this build reads. Nothing is read or
+// written through them; the message names the way out (docs/ops.md).
+struct AbiMismatch : SystemError {
+	using SystemError::SystemError;
+};
+
 // Exit 2: bad input (file, option, unknown interface). Nothing changed.
 struct InputError : std::runtime_error {
 	using std::runtime_error::runtime_error;

@@ -18,6 +18,10 @@
 #include "fault.h"
 #include "fw.skel.h"
 #include "trace.h"
+#include "tc_clsact.h"
+
+#include <map>
+#include <set>
 
 namespace fw {
 
@@ -32,6 +36,80 @@ const std::string &datapath_elf_hash()
 		return hash_hex(std::string(static_cast<const char *>(data), sz));
 	}();
 	return h;
+}
+
+namespace {
+
+// What this build expects of each of its (non-internal) maps.
+struct MapLayout {
+	uint32_t type, key_size, value_size, max_entries, flags;
+};
+
+const std::map<std::string, MapLayout> &expected_map_layouts()
+{
+	static const std::map<std::string, MapLayout> layouts = [] {
+		std::map<std::string, MapLayout> out;
+		libbpf_print_fn_t old = libbpf_set_print(nullptr);
+		struct fw_bpf *skel = fw_bpf__open();
+		libbpf_set_print(old);
+		if (!skel)
+			throw SystemError(errno_message("cannot open the BPF object", errno));
+		struct bpf_map *m;
+		bpf_object__for_each_map(m, skel->obj)
+		{
+			if (bpf_map__is_internal(m))
+				continue;
+			out[bpf_map__name(m)] = MapLayout{(uint32_t)bpf_map__type(m), bpf_map__key_size(m),
+							  bpf_map__value_size(m), bpf_map__max_entries(m),
+							  bpf_map__map_flags(m)};
+		}
+		fw_bpf__destroy(skel);
+		return out;
+	}();
+	return layouts;
+}
+
+// "" when the pinned map's layout is the one this build has; else what
+// differs. The connection table's size is the ruleset's (load_fresh).
+std::string layout_difference(const std::string &name, const MapLayout &want, int fd)
+{
+	struct bpf_map_info info {};
+	uint32_t len = sizeof(info);
+	if (bpf_map_get_info_by_fd(fd, &info, &len) != 0)
+		return "not a map";
+	std::string d;
+	auto field = [&](const char *what, uint32_t have, uint32_t expect) {
+		if (have != expect)
+			d += std::string(d.empty() ? "" : ", ") + what + " " + std::to_string(have) +
+			     " (this build: " + std::to_string(expect) + ")";
+	};
+	field("type", info.type, want.type);
+	field("key size", info.key_size, want.key_size);
+	field("value size", info.value_size, want.value_size);
+	if (name != "fw_ct")
+		field("entries", info.max_entries, want.max_entries);
+	field("flags", info.map_flags, want.flags);
+	return d;
+}
+
+} // namespace
+
+void Runtime::check_map_layout(const std::string &name, int fd) const
+{
+	if (replace_incompatible_)
+		return;
+	auto &layouts = expected_map_layouts();
+	auto it = layouts.find(name);
+	if (it == layouts.end())
+		return; // a program, a link, or no map of ours
+	std::string d = layout_difference(name, it->second, fd);
+	if (!d.empty())
+		throw AbiMismatch("the pinned map " + pin_path(name) + " does not have this fwctl's layout: " + d +
+				  ". It was loaded by another build of the same ABI version (" +
+				  std::to_string(FW_ABI_VERSION) +
+				  "); this fwctl does not read or write it. `fwctl apply --replace-incompatible "
+				  "FILE` replaces the datapath without a moment unfiltered (its connection table "
+				  "is not kept; docs/ops.md, \"Upgrades\")");
 }
 
 void Runtime::remove_all_pins()
@@ -90,6 +168,42 @@ static void save_verifier_log(const std::string &log)
 	}
 }
 
+// Loads the opened skeleton (destroying it on failure) and records this
+// build's ABI in its fw_abi.
+static void load_skeleton(struct fw_bpf *skel, uint32_t ct_connections)
+{
+	std::string libbpf_log;
+	int err;
+	{
+		LibbpfLogCapture capture;
+		err = fw_bpf__load(skel);
+		libbpf_log = capture.text();
+	}
+	if (err) {
+		fw_bpf__destroy(skel);
+		if (auto v = verifier_rejection(libbpf_log); !v.empty()) {
+			save_verifier_log(libbpf_log);
+			throw SystemError(v);
+		}
+		fputs(libbpf_log.c_str(), stderr);
+		if (err == -ENOMEM || err == -E2BIG)
+			throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
+							"table of " + std::to_string(ct_connections) +
+							" connections needs about " +
+							std::to_string((uint64_t)ct_connections * 2 * 184 >> 20) +
+							" MiB (\"conntrack\": {\"max-connections\"})",
+							-err));
+		throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));
+	}
+	uint32_t zero = 0;
+	struct fw_abi_info abi {FW_ABI_VERSION, 0};
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.fw_abi), &zero, &abi, BPF_ANY) != 0) {
+		int e = errno;
+		fw_bpf__destroy(skel);
+		throw SystemError(errno_message("cannot write fw_abi", e));
+	}
+}
+
 void Runtime::load_fresh(uint32_t ct_connections)
 {
 	PhaseTimer phase;
@@ -107,29 +221,8 @@ void Runtime::load_fresh(uint32_t ct_connections)
 	phase("  open");
 	precreate_big_maps(skel);
 	phase("  create the big maps");
-	std::string libbpf_log;
-	{
-		LibbpfLogCapture capture;
-		err = fw_bpf__load(skel);
-		libbpf_log = capture.text();
-	}
+	load_skeleton(skel, ct_connections);
 	phase("  other maps, verify programs");
-	if (err) {
-		fw_bpf__destroy(skel);
-		if (auto v = verifier_rejection(libbpf_log); !v.empty()) {
-			save_verifier_log(libbpf_log);
-			throw SystemError(v);
-		}
-		fputs(libbpf_log.c_str(), stderr);
-		if (err == -ENOMEM || err == -E2BIG)
-			throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
-							"table of " + std::to_string(ct_connections) +
-							" connections needs about " +
-							std::to_string((uint64_t)ct_connections * 2 * 184 >> 20) +
-							" MiB (\"conntrack\": {\"max-connections\"})",
-							-err));
-		throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));
-	}
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, skel->obj)
 	{
@@ -153,6 +246,185 @@ void Runtime::load_fresh(uint32_t ct_connections)
 		}
 	}
 	fw_bpf__destroy(skel);
+	abi_checked_ = true; // ours, just written
+}
+
+void Runtime::drop_replacement()
+{
+	if (!next_)
+		return;
+	fw_bpf__destroy(next_);
+	next_ = nullptr;
+	next_new_maps_.clear();
+	for (auto &[_, f] : fds_)
+		if (f >= 0)
+			close(f);
+	fds_.clear(); // reopened from the pins, which are untouched
+}
+
+void Runtime::load_replacement(bool keep_maps, uint32_t ct_connections)
+{
+	PhaseTimer phase;
+	require_kernel_features();
+	for (auto &[_, f] : fds_)
+		if (f >= 0)
+			close(f);
+	fds_.clear();
+	struct fw_bpf *skel = fw_bpf__open();
+	if (!skel)
+		throw SystemError(errno_message("cannot open the BPF object", errno));
+	std::set<std::string> fresh;
+	struct bpf_map *m;
+	int err = 0;
+	try {
+		bpf_object__for_each_map(m, skel->obj)
+		{
+			std::string name = bpf_map__name(m);
+			Fd pinned(keep_maps && !bpf_map__is_internal(m) ? bpf_obj_get(pin_path(name).c_str()) : -1);
+			if (pinned.fd < 0) {
+				fresh.insert(name); // new in this build, or all new
+				if (m == skel->maps.fw_ct)
+					err = bpf_map__set_max_entries(m, 2 * ct_connections);
+				continue;
+			}
+			auto want = expected_map_layouts().find(name);
+			std::string d = want == expected_map_layouts().end()
+						? std::string("unknown map")
+						: layout_difference(name, want->second, pinned.fd);
+			if (!d.empty())
+				throw AbiMismatch("the pinned map " + pin_path(name) +
+						  " does not have this fwctl's layout: " + d +
+						  "; it cannot be kept across the upgrade. `fwctl apply "
+						  "--replace-incompatible FILE` replaces the datapath (its connection "
+						  "table is not kept; docs/ops.md, \"Upgrades\")");
+			if (m == skel->maps.fw_ct) {
+				struct bpf_map_info info {};
+				uint32_t len = sizeof(info);
+				bpf_map_get_info_by_fd(pinned.fd, &info, &len);
+				err = bpf_map__set_max_entries(m, info.max_entries);
+			}
+			if (!err)
+				err = bpf_map__reuse_fd(m, pinned.fd);
+			if (err)
+				throw SystemError(errno_message("cannot reuse the pinned map " + name, -err));
+		}
+		if (err)
+			throw SystemError(errno_message("cannot size the connection table", -err));
+	} catch (...) {
+		fw_bpf__destroy(skel);
+		throw;
+	}
+	phase("  open, reuse pinned maps");
+	load_skeleton(skel, ct_connections); // destroys skel on failure
+	phase("  other maps, verify programs");
+	bpf_object__for_each_map(m, skel->obj) fds_[bpf_map__name(m)] = dup(bpf_map__fd(m));
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, skel->obj) fds_[std::string("prog_") + bpf_program__name(p)] =
+		dup(bpf_program__fd(p));
+	next_ = skel;
+	next_new_maps_ = fresh;
+	abi_checked_ = true;
+}
+
+namespace {
+
+// The name of the program an fd (a link's or a program's) runs.
+std::string prog_name_of_id(uint32_t id)
+{
+	Fd pf(bpf_prog_get_fd_by_id(id));
+	struct bpf_prog_info pi {};
+	uint32_t plen = sizeof(pi);
+	if (pf.fd < 0 || bpf_prog_get_info_by_fd(pf.fd, &pi, &plen) != 0)
+		return "";
+	return pi.name;
+}
+
+} // namespace
+
+void Runtime::swap_datapath()
+{
+	if (!next_)
+		return;
+	// 1. Every interface's program, in place: a link update is one
+	// pointer swap in the kernel, so each hook runs the old program or the
+	// new one, never none.
+	for (auto &n : pin_names()) {
+		if (n.rfind("link_", 0) != 0 || n.rfind("link_fentry_", 0) == 0)
+			continue;
+		std::string pin = pin_path(n);
+		if (tc_clsact::is_clsact_pin(pin)) {
+			uint32_t ifindex = (uint32_t)std::stoul(n.substr(n.rfind('_') + 1));
+			auto prog = tc_clsact::attached_program(pin, ifindex);
+			if (!prog)
+				continue; // gone with its device: detach_others tidies
+			auto it = fds_.find("prog_" + *prog);
+			if (it == fds_.end())
+				throw SystemError("this fwctl has no program " + *prog + " to replace " + pin + " with");
+			tc_clsact::replace(it->second, ifindex, pin);
+			continue;
+		}
+		Fd link(bpf_obj_get(pin.c_str()));
+		struct bpf_link_info info {};
+		uint32_t len = sizeof(info);
+		if (link.fd < 0 || bpf_link_get_info_by_fd(link.fd, &info, &len) != 0)
+			continue;
+		if ((info.type == BPF_LINK_TYPE_XDP ? info.xdp.ifindex : info.tcx.ifindex) == 0)
+			continue; // its interface is gone: detach_others tidies the pin
+		std::string prog = prog_name_of_id(info.prog_id);
+		auto it = fds_.find("prog_" + prog);
+		if (it == fds_.end())
+			throw SystemError("this fwctl has no program " + prog + " to replace " + pin + " with");
+		if (bpf_link_update(link.fd, it->second, nullptr) != 0)
+			throw SystemError(errno_message("cannot replace the program of " + pin +
+								" (link update); the interfaces not replaced yet keep "
+								"the previous datapath: apply again",
+							errno));
+	}
+	fault_point("swap");
+	// 2. The pins: each new object pinned aside (bpffs reserves names with
+	// a dot), then renamed over the old one (one step each), so a pin
+	// always names something.
+	auto put = [&](int fd, const std::string &name) {
+		std::string aside = pin_path("next_" + name);
+		unlink(aside.c_str());
+		if (bpf_obj_pin(fd, aside.c_str()) != 0 || rename(aside.c_str(), pin_path(name).c_str()) != 0) {
+			int e = errno;
+			unlink(aside.c_str());
+			throw SystemError(errno_message("cannot pin " + pin_path(name), e));
+		}
+	};
+	std::set<std::string> keep;
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, next_->obj)
+	{
+		std::string name = bpf_map__name(m);
+		keep.insert(name);
+		if (next_new_maps_.count(name))
+			put(bpf_map__fd(m), name);
+	}
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, next_->obj)
+	{
+		std::string name = std::string("prog_") + bpf_program__name(p);
+		keep.insert(name);
+		put(bpf_program__fd(p), name);
+	}
+	for (auto &n : pin_names())
+		if (n.rfind("link_", 0) != 0 && !keep.count(n))
+			unlink(pin_path(n).c_str()); // the old build's, unused now
+	fw_bpf__destroy(next_);
+	next_ = nullptr;
+	next_new_maps_.clear();
+	// 3. The kernel IPsec hooks (tracing links cannot be updated): the new
+	// ones load against the pins, now this build's; between the two, this
+	// host's own connections into a tunnel are not recorded.
+	if (xfrm_hooks_attached()) {
+		for (const char *n : {"link_fentry_xfrm_output", "link_fentry_xfrm_policy"}) {
+			detach_pin(n);
+			unlink(pin_path(n).c_str());
+		}
+		attach_xfrm_output();
+	}
 }
 
 } // namespace fw

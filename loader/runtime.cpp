@@ -26,6 +26,7 @@ Runtime::Runtime(std::string pin_dir) : pin_dir_(std::move(pin_dir))
 
 Runtime::~Runtime()
 {
+	drop_replacement();
 	for (auto &[_, f] : fds_)
 		if (f >= 0)
 			close(f);
@@ -88,13 +89,73 @@ int Runtime::fd(const std::string &name) const
 	auto it = fds_.find(name);
 	if (it != fds_.end())
 		return it->second;
+	check_abi();
 	int f = bpf_obj_get(pin_path(name).c_str());
 	if (f < 0)
 		throw SystemError(errno_message("cannot open pinned " + pin_path(name) +
 							" (is fwctl applied here? try `fwctl apply`)",
 						errno));
+	try {
+		check_map_layout(name, f);
+	} catch (...) {
+		close(f);
+		throw;
+	}
 	fds_[name] = f;
 	return f;
+}
+
+namespace {
+
+bool map_value_size_is(int f, uint32_t want)
+{
+	struct bpf_map_info info {};
+	uint32_t len = sizeof(info);
+	return f >= 0 && bpf_map_get_info_by_fd(f, &info, &len) == 0 && info.value_size == want &&
+	       info.key_size == sizeof(uint32_t);
+}
+
+} // namespace
+
+int Runtime::pinned_abi() const
+{
+	Fd abi(bpf_obj_get(pin_path("fw_abi").c_str()));
+	uint32_t zero = 0;
+	if (abi.fd >= 0) {
+		struct fw_abi_info v {};
+		if (!map_value_size_is(abi.fd, sizeof(v)) || bpf_map_lookup_elem(abi.fd, &zero, &v) != 0)
+			return 0;
+		return (int)v.version;
+	}
+	// Builds before fw_abi recorded their ABI in the applied state only.
+	Fd act(bpf_obj_get(pin_path("fw_active").c_str()));
+	if (act.fd < 0)
+		return -1;
+	struct fw_active a {};
+	if (!map_value_size_is(act.fd, sizeof(a)) || bpf_map_lookup_elem(act.fd, &zero, &a) != 0)
+		return 0;
+	if (!a.valid)
+		return -1; // never switched on: leftovers a fresh load replaces
+	Fd meta(bpf_obj_get(pin_path("fw_meta").c_str()));
+	if (!map_value_size_is(meta.fd, (uint32_t)applied_state_chunk_size()))
+		return 0;
+	auto st = read_applied_state(meta.fd, a.gen & 1);
+	return st ? st->abi : 0;
+}
+
+void Runtime::check_abi() const
+{
+	if (abi_checked_ || replace_incompatible_)
+		return;
+	int abi = pinned_abi();
+	if (abi >= 0 && abi != FW_ABI_VERSION)
+		throw AbiMismatch("the datapath pinned at " + pin_dir_ + " was loaded by an fwctl of " +
+				  (abi ? "ABI " + std::to_string(abi) : std::string("an unknown ABI")) +
+				  "; this fwctl has ABI " + std::to_string(FW_ABI_VERSION) +
+				  " and does not read or write its maps. The interfaces stay filtered by it. "
+				  "`fwctl apply --replace-incompatible FILE` replaces it without a moment "
+				  "unfiltered (its connection table is not kept; docs/ops.md, \"Upgrades\")");
+	abi_checked_ = true;
 }
 
 int Runtime::map_fd(const std::string &name) const

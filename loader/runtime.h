@@ -20,6 +20,8 @@
 #include "state_store.h"
 #include "util.h"
 
+struct fw_bpf; // the skeleton (fw.skel.h)
+
 namespace fw {
 
 struct Attachment {
@@ -66,6 +68,23 @@ public:
 
 	// True when a datapath is pinned here.
 	bool loaded() const;
+
+	// The FW_ABI_VERSION of the datapath pinned here: from fw_abi, or, for
+	// builds before it, from the applied state; -1 when nothing is applied,
+	// 0 when pins exist but their ABI cannot be read. Opens pins directly
+	// (never through fd()), checking value sizes before any lookup.
+	int pinned_abi() const;
+	// Throws AbiMismatch unless pinned_abi() is ours (or -1). fd() calls it
+	// before it opens the first pin, and checks every map it opens against
+	// this build's layout: no command reads or writes another ABI's maps.
+	void check_abi() const;
+	// The next apply replaces the pinned datapath whatever its ABI: new
+	// maps (an empty connection table), programs swapped on every link by
+	// link update, pins replaced (`apply --replace-incompatible`).
+	void replace_incompatible_next_apply() { replace_incompatible_ = true; }
+	// What the last apply did to a datapath of another build: "" (none or
+	// the same build), "upgraded" (maps kept) or "replaced" (new maps).
+	const std::string &datapath_change() const { return datapath_change_; }
 
 	// Compiles and installs the ruleset; loads and attaches as needed.
 	// Throws InputError/SystemError; on any throw the previously applied
@@ -119,12 +138,30 @@ private:
 	uint64_t last_apply_ns_ = 0;
 	bool fresh_counters_ = false;
 	std::string last_hash_;
+	mutable bool abi_checked_ = false;
+	bool replace_incompatible_ = false;
+	std::string datapath_change_;
+	// A datapath of this build loaded over another's pins (load.cpp), not
+	// pinned yet: fds_ holds its maps and programs until swap_datapath().
+	struct fw_bpf *next_ = nullptr;
+	std::set<std::string> next_new_maps_; // maps of next_ not reused from pins
 
 	std::string pin_path(const std::string &name) const { return pin_dir_ + "/" + name; }
 	// Names in the pin dir (no dot files), sorted; empty when it is absent.
 	std::vector<std::string> pin_names() const;
 	int fd(const std::string &name) const;
 	void load_fresh(uint32_t ct_connections);
+	// Upgrades (load.cpp): loads this build's object over the pinned one,
+	// reusing pinned maps (keep_maps: each must have this build's layout)
+	// or creating all anew; its maps and programs go to fds_.
+	void load_replacement(bool keep_maps, uint32_t ct_connections);
+	// Swaps every pinned link to next_'s program of the same name (link
+	// update; clsact: the filter replaced in place), then puts next_'s
+	// objects at the pins (pinned aside, renamed over) and drops pins the
+	// new object lacks. No interface is without a program at any instant.
+	void swap_datapath();
+	void drop_replacement();
+	void check_map_layout(const std::string &name, int fd) const;
 	void remove_all_pins();
 	void attach(uint32_t ifindex, const std::string &ifname);
 	// Stacked devices and kernel IPsec (loader/stack_attach.cpp).

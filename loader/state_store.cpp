@@ -78,6 +78,7 @@ AppliedState AppliedState::from_json(const nlohmann::json &j)
 	s.applied_at = j.at("applied_at");
 	s.applied_ns = j.value("applied_ns", 0ull);
 	s.elf_hash = j.value("elf_hash", "");
+	s.abi = j.value("abi", 0);
 	const auto &sl = j.at("slots");
 	s.slots_input = sl.at("input").get<std::vector<uint32_t>>();
 	s.slots_forward = sl.at("forward").get<std::vector<uint32_t>>();
@@ -102,6 +103,8 @@ std::string ruleset_hash(const Ruleset &rs)
 }
 
 size_t applied_state_capacity() { return kMetaChunks * kMetaChunkSize; }
+
+size_t applied_state_chunk_size() { return kMetaChunkSize; }
 
 std::vector<uint8_t> applied_state_blob(const AppliedState &st)
 {

@@ -21,6 +21,7 @@ struct AppliedState {
 	// Counter slot of each rule / NAT rule / port forward, in file order.
 	std::vector<uint32_t> slots_input, slots_forward, slots_nat, slots_pf;
 	std::string elf_hash;        // the datapath build that wrote it
+	int abi = 0;                 // its FW_ABI_VERSION (0: not recorded)
 	nlohmann::json extra;        // e.g. a pending `--confirm` (confirm.h)
 
 	// The ruleset's canonical JSON (ruleset_to_json), for printing.
@@ -52,6 +53,8 @@ std::string ruleset_hash(const Ruleset &rs);
 // zlib of to_json()). Throws InputError when it exceeds the map.
 std::vector<uint8_t> applied_state_blob(const AppliedState &st);
 size_t applied_state_capacity();
+// The value size of fw_meta (one chunk of the blob).
+size_t applied_state_chunk_size();
 
 // Writes a blob (applied_state_blob) into generation `gen` of fw_meta.
 void write_applied_state(int meta_fd, uint32_t gen, const std::vector<uint8_t> &blob);

@@ -141,6 +141,28 @@ std::optional<std::string> attached_program(const std::string &pin, uint32_t ifi
 	return std::string(ours->name);
 }
 
+void replace(int prog_fd, uint32_t ifindex, const std::string &pin)
+{
+	if (!attached_program(pin, ifindex))
+		throw SystemError("cannot replace " + hook_name(pin) + " of ifindex " + std::to_string(ifindex) +
+				  ": the filter at fwctl's handle 0xf3c7 priority 1 is not the pinned program");
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = point_of(pin));
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE, .handle = kHandle,
+		    .priority = kPriority);
+	int err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		throw SystemError(msg("cannot replace " + hook_name(pin) + " (clsact) of ifindex " +
+					      std::to_string(ifindex),
+				      -err));
+	std::string aside = pin.substr(0, pin.rfind('/') + 1) + "next_" + pin.substr(pin.rfind('/') + 1);
+	unlink(aside.c_str());
+	if (bpf_obj_pin(prog_fd, aside.c_str()) != 0 || rename(aside.c_str(), pin.c_str()) != 0) {
+		int e = errno;
+		unlink(aside.c_str());
+		throw SystemError(msg("cannot pin " + pin, e));
+	}
+}
+
 void detach(const std::string &pin, uint32_t ifindex)
 {
 	if (!attached_program(pin, ifindex))

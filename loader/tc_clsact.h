@@ -35,6 +35,12 @@ bool is_clsact_pin(const std::string &pin);
 // Name of our program if it is still attached at our handle/priority.
 std::optional<std::string> attached_program(const std::string &pin, uint32_t ifindex);
 
+// Upgrades: replaces the program of our filter in place (BPF_TC_F_REPLACE
+// at our handle/priority, only if the filter there is ours), then pins the
+// new program at pin. The hook runs the old program or the new one, never
+// none.
+void replace(int prog_fd, uint32_t ifindex, const std::string &pin);
+
 // Detaches our filter (only if it is ours); the caller unlinks the pin.
 void detach(const std::string &pin, uint32_t ifindex);
 

@@ -12,6 +12,14 @@ struct {
 	__type(value, struct fw_active);
 } fw_active SEC(".maps");
 
+/* Read by user space only: the ABI of the pinned maps (fw/abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_abi_info);
+} fw_abi SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FW_GENS);

@@ -10,9 +10,14 @@
 
 #include <linux/types.h>
 
-/* Bumped whenever a struct or map below changes meaning. A running
- * instance with another ABI must be taken down before applying. */
-#define FW_ABI_VERSION 3
+/* Bumped whenever a struct or map below changes meaning. The loader writes
+ * it into the pinned fw_abi map; every fwctl command that opens the pins
+ * compares it with its own (and each map's type, key, value, entries and
+ * flags with its own object's) and refuses another ABI: a newer fwctl takes
+ * over pins of the same ABI in place (maps and connections kept, programs
+ * swapped by link update), another ABI only through `fwctl apply
+ * --replace-incompatible` (docs/ops.md, "Upgrades"). */
+#define FW_ABI_VERSION 3 /* 3: fw_cls_combine became a map of per-generation hashes */
 
 #define FW_CHAIN_INPUT 0
 #define FW_CHAIN_FORWARD 1
@@ -60,6 +65,12 @@ enum fw_stage {
 };
 
 /* fw_active[0] */
+/* fw_abi[0]: the ABI of the datapath pinned here (written at load). */
+struct fw_abi_info {
+	__u32 version; /* FW_ABI_VERSION of the fwctl that loaded the maps */
+	__u32 pad;
+};
+
 struct fw_active {
 	__u32 gen;   /* generation packets read: 0 or 1 */
 	__u32 valid; /* 0 until the first complete apply: until then pass all */
@@ -447,6 +458,7 @@ struct fw_trace_event {
 #define FW_TRACE_NO_CHAIN 0xff
 
 #ifdef __cplusplus
+static_assert(sizeof(struct fw_abi_info) == 8, "fw_abi_info");
 static_assert(sizeof(struct fw_active) == 8, "fw_active");
 static_assert(sizeof(struct fw_gen_cfg) == 64, "fw_gen_cfg");
 static_assert(sizeof(struct fw_iface_key) == 8, "fw_iface_key");

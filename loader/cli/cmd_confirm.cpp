@@ -31,11 +31,14 @@ void register_confirm_commands(CLI::App &app, Context &ctx)
 		if (monotonic_ns() >= pc->deadline_mono_ns) {
 			// The waiter is late or was killed: do its job, never confirm
 			// after the deadline.
-			throw SystemError("too late: the deadline passed; " + confirm_revert(rt, *st, *pc));
+			std::string did = confirm_revert(rt, *st, *pc);
+			confirm_cancel_timer(pc->timer_unit);
+			throw SystemError("too late: the deadline passed; " + did);
 		}
 		// Clear the flag through an ordinary apply of the same ruleset:
 		// the state changes with the generation switch, never in place.
 		rt.apply(st->ruleset, nlohmann::json{{"confirmed_at", iso_time_utc(realtime_ns())}});
+		confirm_cancel_timer(pc->timer_unit);
 		std::cout << "confirmed " << st->hash << "\n";
 	});
 

@@ -69,6 +69,7 @@ std::string applied_text(const AppliedState &st)
 std::string file, save_file = "/etc/fwctl/rules.json";
 unsigned confirm_secs = 0;
 bool dry_run = false;
+bool replace_incompatible = false;
 
 // check, diff, apply: a file's way in.
 void register_file_commands(CLI::App &app, Context &ctx)
@@ -102,36 +103,66 @@ void register_file_commands(CLI::App &app, Context &ctx)
 			  "roll back unless `fwctl confirm` runs within SECONDS")
 		->check(CLI::Range(1u, 86400u));
 	apply->add_flag("--dry-run", dry_run, "print what would change (as `fwctl diff`); touch nothing");
+	apply->add_flag("--replace-incompatible", replace_incompatible,
+			"replace a datapath of another ABI in place (link update, never unfiltered); its "
+			"connection table and counters are not kept");
 	apply->callback([&ctx, print_diff] {
 		if (dry_run)
 			return print_diff();
+		if (replace_incompatible && confirm_secs)
+			throw InputError("--replace-incompatible cannot roll back to the datapath it replaces: "
+					 "apply without --confirm");
 		Ruleset rs = load_ruleset_file(file);
 		require_root();
 		Runtime rt(ctx.pin_dir);
 		rt.prepare(true);
+		if (replace_incompatible)
+			rt.replace_incompatible_next_apply();
 		nlohmann::json extra = nlohmann::json::object();
-		std::optional<PendingConfirm> pc;
+		std::optional<PendingConfirm> pc, earlier;
+		auto cancel = [&pc] {
+			if (!pc)
+				return; // ours, and it has nothing to guard
+			if (pc->waiter_pid > 0)
+				kill(pc->waiter_pid, SIGTERM);
+			confirm_cancel_timer(pc->timer_unit);
+		};
 		if (confirm_secs) {
-			// The waiter starts before the switch: if this process dies
-			// right after it, the rollback still happens.
-			pc = confirm_prepare(rt.applied(), rs, confirm_secs);
-			pc->waiter_pid = confirm_spawn_waiter(ctx.pin_dir, *pc);
+			// The deadline is set before the switch: if this process dies
+			// right after it, the rollback still happens. A systemd timer
+			// where systemd runs, else a detached waiter (confirm.h).
+			auto current = rt.applied();
+			if (current)
+				earlier = PendingConfirm::from_state(*current);
+			pc = confirm_prepare(current, rs, confirm_secs);
+			pc->timer_unit = confirm_schedule_timer(ctx.pin_dir, *pc, confirm_secs);
+			if (pc->timer_unit.empty())
+				pc->waiter_pid = confirm_spawn_waiter(ctx.pin_dir, *pc);
 			extra["confirm"] = pc->to_json();
 		}
 		try {
 			rt.apply(rs, extra);
 		} catch (const PlanRejected &e) {
-			if (pc)
-				kill(pc->waiter_pid, SIGTERM);
+			cancel();
 			plan_or_report(file, PlanResult{std::nullopt, e.errors});
 		} catch (...) {
-			if (pc)
-				kill(pc->waiter_pid, SIGTERM); // ours, and it has nothing to guard
+			cancel();
 			throw;
 		}
+		// The confirmation this one superseded: its timer has nothing
+		// left to do (it would find another token and stop). After a plain
+		// apply the timer fires, finds no pending confirmation, stops.
+		if (earlier)
+			confirm_cancel_timer(earlier->timer_unit);
 		std::cout << "applied " << rt.applied_hash() << " (" << rs.input.size() << " input, "
 			  << rs.forward.size() << " forward rules) in "
 			  << rt.apply_duration_ns() / 1000000.0 << " ms\n";
+		if (rt.datapath_change() == "upgraded")
+			std::cout << "datapath upgraded in place: programs replaced on every link, maps and "
+				     "connections kept\n";
+		else if (rt.datapath_change() == "replaced")
+			std::cout << "datapath replaced in place: programs replaced on every link; new maps: "
+				     "the connection table and counters start empty\n";
 		if (pc)
 			std::cout << "rolls back to " << (pc->previous_hash.empty() ? "no firewall" : pc->previous_hash)
 				  << " at " << pc->deadline_at << " unless `fwctl confirm` runs first\n";
