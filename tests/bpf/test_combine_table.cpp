@@ -52,10 +52,7 @@ int verdict(Harness &h, int i, int port_delta = 0)
 TEST_CASE("combine tables grow and shrink with the ruleset, verdicts unchanged")
 {
 	Harness &h = Harness::get();
-	struct DownAtEnd {
-		Harness &h;
-		~DownAtEnd() { h.down(); }
-	} down_at_end{h};
+	DownAtEnd down_at_end{h};
 	h.down();
 
 	h.apply(wide_rules(1));

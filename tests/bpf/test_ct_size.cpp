@@ -34,10 +34,7 @@ TEST_CASE("max-connections is the connection table's size; another size is refus
 	Harness &h = Harness::get();
 	// Tests that apply without `down` expect the default table: leave it
 	// down however this one ends.
-	struct DownAtEnd {
-		Harness &h;
-		~DownAtEnd() { h.down(); }
-	} down_at_end{h};
+	DownAtEnd down_at_end{h};
 	h.down();
 	h.apply(rules(""));
 	CHECK(h.runtime().ct_capacity() == 65536);

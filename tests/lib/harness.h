@@ -97,4 +97,11 @@ struct TimedRun {
 };
 TimedRun xdp_test_run(int prog, const std::vector<uint8_t> &pkt, uint32_t ifindex, uint32_t repeat);
 
+// Takes the datapath down when the scope ends, however a test ends: for
+// tests that load another table size or layout than the others expect.
+struct DownAtEnd {
+	Harness &h;
+	~DownAtEnd() { h.down(); }
+};
+
 } // namespace fw::test

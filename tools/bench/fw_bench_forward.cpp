@@ -750,30 +750,32 @@ private:
 	}
 };
 
-// The `xdp-fwd` reference: a minimal XDP router on f0 (bench_fwd.bpf.c).
-class XdpFwd {
+// A reference program on f0 instead of a firewall: `xdp-fwd`, a minimal XDP
+// router (bench_fwd.bpf.c), and `xdp-drop`, the sink's program (count,
+// XDP_DROP), so a firewall's drop rate has a bare XDP_DROP beside it on the
+// same device. Skel is the program's skeleton; prog picks its program.
+template <class Skel> class XdpReference {
 public:
-	explicit XdpFwd(const Topology &t) : fw_path_(Topology::path(t.fw))
+	XdpReference(const Topology &t, const char *what, bpf_program *(*prog)(Skel *))
+	    : fw_path_(Topology::path(t.fw)), what_(what), prog_(prog)
 	{
-		skel_ = bench_fwd::open_and_load();
+		skel_ = Skel::open_and_load();
 		if (!skel_)
-			throw std::runtime_error(std::string("loading the XDP forwarder: ") + strerror(errno));
+			throw std::runtime_error("loading " + what_ + ": " + strerror(errno));
 	}
-	~XdpFwd()
+	~XdpReference()
 	{
 		detach();
-		bench_fwd::destroy(skel_);
+		Skel::destroy(skel_);
 	}
-	XdpFwd(const XdpFwd &) = delete;
-	XdpFwd &operator=(const XdpFwd &) = delete;
+	XdpReference(const XdpReference &) = delete;
+	XdpReference &operator=(const XdpReference &) = delete;
 	void attach()
 	{
 		NetnsEnter in(fw_path_);
 		int ifindex = (int)if_nametoindex("f0");
-		if (!ifindex || bpf_xdp_attach(ifindex, bpf_program__fd(skel_->progs.fw_bench_fwd),
-					       XDP_FLAGS_DRV_MODE, nullptr) != 0)
-			throw std::runtime_error(std::string("attaching the XDP forwarder to f0: ") +
-						 strerror(errno));
+		if (!ifindex || bpf_xdp_attach(ifindex, bpf_program__fd(prog_(skel_)), XDP_FLAGS_DRV_MODE, nullptr) != 0)
+			throw std::runtime_error("attaching " + what_ + " to f0: " + strerror(errno));
 		ifindex_ = ifindex;
 	}
 	void detach()
@@ -784,53 +786,12 @@ public:
 		bpf_xdp_detach(ifindex_, XDP_FLAGS_DRV_MODE, nullptr);
 		ifindex_ = 0;
 	}
+	Skel *skel() const { return skel_; }
 
 private:
-	bench_fwd *skel_ = nullptr;
-	std::string fw_path_;
-	int ifindex_ = 0;
-};
-
-// The drop reference: the sink's program (count, XDP_DROP) on f0 itself, so
-// a firewall's drop rate has a bare XDP_DROP beside it on the same device.
-class XdpDrop {
-public:
-	explicit XdpDrop(const Topology &t) : fw_path_(Topology::path(t.fw))
-	{
-		skel_ = bench_count::open_and_load();
-		if (!skel_)
-			throw std::runtime_error(std::string("loading the XDP drop reference: ") + strerror(errno));
-	}
-	~XdpDrop()
-	{
-		detach();
-		bench_count::destroy(skel_);
-	}
-	XdpDrop(const XdpDrop &) = delete;
-	XdpDrop &operator=(const XdpDrop &) = delete;
-	void attach()
-	{
-		NetnsEnter in(fw_path_);
-		int ifindex = (int)if_nametoindex("f0");
-		if (!ifindex || bpf_xdp_attach(ifindex, bpf_program__fd(skel_->progs.fw_bench_count),
-					       XDP_FLAGS_DRV_MODE, nullptr) != 0)
-			throw std::runtime_error(std::string("attaching the XDP drop reference to f0: ") +
-						 strerror(errno));
-		ifindex_ = ifindex;
-	}
-	void detach()
-	{
-		if (!ifindex_)
-			return;
-		NetnsEnter in(fw_path_);
-		bpf_xdp_detach(ifindex_, XDP_FLAGS_DRV_MODE, nullptr);
-		ifindex_ = 0;
-	}
-	uint64_t dropped() const { return sum_percpu(bpf_map__fd(skel_->maps.sink_rx)); }
-
-private:
-	bench_count *skel_ = nullptr;
-	std::string fw_path_;
+	Skel *skel_ = nullptr;
+	std::string fw_path_, what_;
+	bpf_program *(*prog_)(Skel *);
 	int ifindex_ = 0;
 };
 
@@ -1195,8 +1156,10 @@ int main(int argc, char **argv)
 			report["config"]["fw_napi_threads"] = napi->describe();
 		}
 		Bench bench{sink, gen, napi ? &*napi : nullptr, warmup, window};
-		XdpFwd xdp_fwd(topo);
-		XdpDrop xdp_drop(topo);
+		XdpReference<bench_fwd> xdp_fwd(topo, "the XDP forwarder",
+						 [](bench_fwd *k) { return k->progs.fw_bench_fwd; });
+		XdpReference<bench_count> xdp_drop(topo, "the XDP drop reference",
+						   [](bench_count *k) { return k->progs.fw_bench_count; });
 
 		auto nft_load = [&](const std::string &text) {
 			std::string f = workdir + "/ruleset.nft";
@@ -1251,7 +1214,7 @@ int main(int argc, char **argv)
 			 "reference: a bare XDP program on f0 that counts and drops (XDP_DROP), native",
 			 [&](int) {
 				 xdp_drop.attach();
-				 return CounterFn([&] { return xdp_drop.dropped(); });
+				 return CounterFn([&] { return sum_percpu(bpf_map__fd(xdp_drop.skel()->maps.sink_rx)); });
 			 },
 			 [&] { xdp_drop.detach(); }},
 			{"nft-linear", true, false,
