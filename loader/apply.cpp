@@ -287,8 +287,10 @@ void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fr
 		for (auto &[name, idx] : plan.attach)
 			attach_unless_vanished(idx, name);
 		attach_xfrm_ingress(plan);
-		if (fresh_load)
+		if (fresh_load) {
 			attach_xfrm_output();
+			attach_route_hooks();
+		}
 		if (xfrm_policies_present())
 			xfrm_epoch_bump(); // the fast path's guard on (bpf/lib/xfrm_fast.h)
 		fault_point("attach");

@@ -13,7 +13,7 @@ namespace fw {
 uint32_t ct_now()
 {
 	struct timespec ts {};
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint32_t)ts.tv_sec;
 }
 

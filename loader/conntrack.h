@@ -22,7 +22,7 @@ struct CtConnection {
 	int64_t expires_in = 0; // seconds
 };
 
-// CLOCK_BOOTTIME in seconds: the datapath's clock (bpf_ktime_get_boot_ns).
+// CLOCK_MONOTONIC in seconds: the datapath's clock (bpf_ktime_get_coarse_ns).
 uint32_t ct_now();
 
 // Live connections (expired entries and orphaned aliases are left out), in

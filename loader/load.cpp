@@ -425,6 +425,10 @@ void Runtime::swap_datapath()
 		}
 		attach_xfrm_output();
 	}
+	// 4. The route hooks likewise; the epoch moves on after, so nothing
+	// cached while none was attached is used.
+	detach_route_hooks();
+	attach_route_hooks();
 }
 
 } // namespace fw

@@ -108,6 +108,8 @@ public:
 	CounterValue rule_counter(uint32_t slot) const;
 	CounterValue stat_counter(uint32_t stat) const;
 	int map_fd(const std::string &name) const; // opened from its pin, -1 if absent
+	// The route hooks are attached (loader/route_hooks.cpp).
+	bool route_hooks_attached() const;
 	// Every pinned map, by name; empty when nothing is loaded.
 	std::vector<MapMemory> map_memory() const;
 	// Connections the loaded table holds (fw_ct's max_entries / 2), 0 when
@@ -171,6 +173,10 @@ private:
 	void detach_uppers_of(const StackPlan &plan);
 	bool xfrm_hooks_attached() const;
 	void xfrm_epoch_bump();
+	// The route hooks: the fast path's route cache (loader/route_hooks.cpp).
+	static const std::vector<std::string> &route_hook_pins();
+	void attach_route_hooks();
+	void detach_route_hooks();
 	std::set<std::string> stack_wanted_pins(const StackPlan &plan) const;
 	bool attach_stacked_if_covered(const std::string &ifname, const Ruleset &ruleset);
 	// fw_tc_ingress: reject answers out, decrypted IPsec judged (attach.cpp).

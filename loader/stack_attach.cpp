@@ -19,6 +19,7 @@
 #include "stack.h"
 #include "netdev.h"
 #include "tc_clsact.h"
+#include "fentry_hooks.h"
 #include "xfrm_out.skel.h"
 
 namespace fw {
@@ -63,33 +64,6 @@ void Runtime::attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname
 		throw SystemError(errno_message("cannot pin " + pin, err));
 }
 
-namespace {
-
-// The XFRM hooks' object uses the firewall's maps: each map with a pin is
-// reused; the others are not created, but for the object's own .rodata
-// (its namespace), which libbpf creates.
-bool xfrm_hooks_load(struct xfrm_out_bpf *skel, const std::string &pin_dir)
-{
-	struct bpf_map *m;
-	bpf_object__for_each_map(m, skel->obj)
-	{
-		if (bpf_map__is_internal(m))
-			continue;
-		int f = bpf_obj_get((pin_dir + "/" + bpf_map__name(m)).c_str());
-		if (f < 0) {
-			bpf_map__set_autocreate(m, false);
-			continue;
-		}
-		int err = bpf_map__reuse_fd(m, f);
-		close(f);
-		if (err)
-			return false;
-	}
-	return xfrm_out_bpf__load(skel) == 0;
-}
-
-} // namespace
-
 // Kernel IPsec hooks (bpf/xfrm_out.bpf.c): connections this host opens into
 // a tunnel, and the policy epoch of the fast path. Best effort: a kernel
 // that refuses tracing programs keeps the firewall, with a warning.
@@ -106,23 +80,13 @@ void Runtime::attach_xfrm_output()
 	struct stat ns {};
 	if (skel && stat("/proc/self/ns/net", &ns) == 0)
 		skel->rodata->fw_netns_inum = (uint32_t)ns.st_ino;
-	bool ok = skel && xfrm_hooks_load(skel, pin_dir_);
+	bool ok = skel && reuse_pinned_maps(skel->obj, pin_dir_) && xfrm_out_bpf__load(skel) == 0;
 	libbpf_set_print(old);
 	int err = ok ? 0 : (errno ? errno : EINVAL);
-	struct bpf_program *progs[2] = {};
-	if (ok) {
-		progs[0] = skel->progs.fw_xfrm_output;
-		progs[1] = skel->progs.fw_xfrm_policy_insert;
-	}
-	for (int i = 0; ok && i < 2; i++) {
-		int link = bpf_raw_tracepoint_open(nullptr, bpf_program__fd(progs[i]));
-		if (link < 0 || bpf_obj_pin(link, pins[i].c_str()) != 0) {
-			err = errno;
-			ok = false;
-		}
-		if (link >= 0)
-			close(link);
-	}
+	if (ok)
+		err = attach_pinned_fentry({{skel->progs.fw_xfrm_output, pins[0]},
+					    {skel->progs.fw_xfrm_policy_insert, pins[1]}});
+	ok = err == 0;
 	if (skel)
 		xfrm_out_bpf__destroy(skel);
 	if (!ok) {

@@ -39,8 +39,8 @@
  * W's 64 KiB of slack absorbs for a RST, whose sequence number is the
  * sender's next one (or the peer's last acknowledgement).
  *
- * Time is CLOCK_BOOTTIME in whole seconds (fw_clock_boot_ns() / 1e9, clock.h;
- * `fwctl conntrack` reads the same clock). An expired entry is treated as
+ * Time is CLOCK_MONOTONIC in whole seconds (fw_clock_coarse_ns() / 1e9,
+ * clock.h; `fwctl conntrack` reads the same clock). An expired entry is treated as
  * absent; the LRU map reclaims it when space is needed, flush removes it.
  */
 #ifndef FW_CT_H
@@ -75,7 +75,7 @@ enum fw_ct_result {
 
 static __always_inline __u32 fw_ct_now(void)
 {
-	return (__u32)(fw_clock_boot_ns() / 1000000000ull);
+	return (__u32)(fw_clock_coarse_ns() / 1000000000ull);
 }
 
 static __always_inline int fw_ct_is_icmp(__u8 proto)

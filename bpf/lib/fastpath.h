@@ -13,6 +13,7 @@
 #include "csum.h"
 #include "nat.h"
 #include "xfrm_fast.h"
+#include "route_cache.h"
 
 
 /* IPsec never takes the fast path: IKE, NAT-T and ESP/AH go to the stack
@@ -51,11 +52,12 @@ static __always_inline int fw_fastpath_for_us(void *data, void *data_end, __u64 
 /* Returns XDP_REDIRECT when it sent the packet, XDP_PASS otherwise.
  * `ct` is the connection entry the packet's key found (NULL for the
  * packet that opened the connection): its NAT, which TC egress would do
- * and a redirect skips, is done here. Called after any destination
- * rewrite of the ingress side, so p describes the packet as it is now. */
+ * and a redirect skips, is done here, and its route cached
+ * (lib/route_cache.h). Called after any destination rewrite of the
+ * ingress side, so p describes the packet as it is now. */
 static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_cfg *cfg,
 				       struct fw_pkt *p, __u32 in_ifindex,
-				       const struct fw_ct_entry *ct)
+				       struct fw_ct_entry *ct)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -85,8 +87,8 @@ static __always_inline int fw_fastpath(struct xdp_md *ctx, const struct fw_gen_c
 		return XDP_PASS; /* the stack answers "time exceeded" */
 	/* Anything but SUCCESS (no neighbour yet, too big: needs fragmenting
 	 * or an ICMP error, local, unreachable...) is the stack's job. */
-	f = fw_fib_params();
-	if (!f || fw_fib_lookup(ctx, p, in_ifindex, f) != BPF_FIB_LKUP_RET_SUCCESS)
+	f = fw_route_of(ctx, p, in_ifindex, ct);
+	if (!f)
 		return XDP_PASS;
 	out_flags = bpf_map_lookup_elem(&fw_fast_if, &f->ifindex);
 	if (!out_flags || !(*out_flags & FW_FAST_IF_OUT))

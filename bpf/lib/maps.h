@@ -353,6 +353,16 @@ struct {
 	__type(value, __u32);
 } fw_xfrm_epoch SEC(".maps");
 
+/* The route epoch (lib/route_cache.h): bumped by the route hooks on every
+ * route, neighbour and address change, and by the loader when it attaches
+ * them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fw_route_epoch SEC(".maps");
+
 static __always_inline void fw_count(void *map, __u32 idx, __u32 len)
 {
 	struct fw_counter *c = bpf_map_lookup_elem(map, &idx);

@@ -17,7 +17,9 @@
  * over pins of the same ABI in place (maps and connections kept, programs
  * swapped by link update), another ABI only through `fwctl apply
  * --replace-incompatible` (docs/ops.md, "Upgrades"). */
-#define FW_ABI_VERSION 3 /* 3: fw_cls_combine became a map of per-generation hashes */
+#define FW_ABI_VERSION 4 /* 3: fw_cls_combine became a map of per-generation hashes;
+			  * 4: fw_ct_entry caches its route (route), its
+			  * times are CLOCK_MONOTONIC */
 
 #define FW_CHAIN_INPUT 0
 #define FW_CHAIN_FORWARD 1
@@ -283,11 +285,27 @@ struct fw_ct_tcp_dir {
 	__u8 pad;
 };
 
+/* The route a direction of a connection last took on the fast path
+ * (bpf/lib/route_cache.h): what bpf_fib_lookup answered, reused while the
+ * route epoch (fw_route_epoch) is the one it was found in, for at most two
+ * ticks of 2^26 ns (67 ms), for packets from the same interface no longer
+ * than one that fitted. fits_len 0: nothing cached. */
+struct fw_ct_route {
+	__u32 epoch;       /* fw_route_epoch when it was looked up */
+	__u16 tick;        /* fw_route_tick() when it was */
+	__u16 in_ifindex;  /* the interface the packet came in by */
+	__u16 out_ifindex; /* the route's (< FW_FAST_IF_MAX, like in_ifindex) */
+	__u16 fits_len;    /* longest IP length found to fit its MTU */
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
 struct fw_ct_entry {
 	struct fw_tuple other; /* master: the reply tuple; alias: the original
 				* tuple (= the master's key) */
-	__u32 expires;   /* master: CLOCK_BOOTTIME second after which the
-			  * entry is dead (bpf_ktime_get_boot_ns() / 1e9) */
+	__u32 expires;   /* master: CLOCK_MONOTONIC second after which the
+			  * entry is dead (bpf_ktime_get_coarse_ns() / 1e9;
+			  * the clock Linux conntrack's jiffies follow) */
 	__u8 dir;        /* enum fw_ct_dir */
 	__u8 state;      /* master: enum fw_ct_state */
 	__u8 flags;      /* master: FW_CT_F_* */
@@ -295,6 +313,7 @@ struct fw_ct_entry {
 	__u32 ifindex;   /* interface of the packet that created it */
 	__u32 nat;       /* FW_CT_NAT_*, the same in master and alias */
 	struct fw_ct_tcp_dir tcp[2]; /* master, TCP: per enum fw_ct_dir */
+	struct fw_ct_route route;    /* this entry's direction (key) */
 };
 
 /* fw_ct_entry.nat: how the connection is translated (bpf/lib/nat.h).
@@ -468,7 +487,8 @@ static_assert(sizeof(struct fw_rule) == 16, "fw_rule");
 static_assert(sizeof(struct fw_tuple) == 40, "fw_tuple");
 static_assert(sizeof(struct fw_log_event) == 64, "fw_log_event");
 static_assert(sizeof(struct fw_ct_tcp_dir) == 12, "fw_ct_tcp_dir");
-static_assert(sizeof(struct fw_ct_entry) == 80, "fw_ct_entry");
+static_assert(sizeof(struct fw_ct_route) == 24, "fw_ct_route");
+static_assert(sizeof(struct fw_ct_entry) == 104, "fw_ct_entry");
 static_assert(sizeof(struct fw_trace_cfg) == 88, "fw_trace_cfg");
 static_assert(sizeof(struct fw_trace_event) == 120, "fw_trace_event");
 static_assert(sizeof(struct fw_nat_rule) == 24 + 8 * FW_NAT_MAX_EXEMPT, "fw_nat_rule");

@@ -6,6 +6,8 @@
 #include <set>
 
 #include <csignal>
+#include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "absent_ifaces.h"
 #include "commands.h"
@@ -92,6 +94,19 @@ void add_memory(json &s, const Runtime &rt)
 	s["conntrack"] = {{"max_connections", rt.ct_capacity()}};
 }
 
+// The fast path's route cache (bpf/lib/route_cache.h): whether the route
+// hooks tell it of changes at once, or only its 134 ms age limit does.
+void add_route_cache(json &s, const Runtime &rt)
+{
+	int f = rt.map_fd("fw_route_epoch");
+	if (f < 0)
+		return;
+	uint32_t zero = 0, epoch = 0;
+	bpf_map_lookup_elem(f, &zero, &epoch);
+	close(f);
+	s["route_cache"] = {{"hooks", rt.route_hooks_attached()}, {"epoch", epoch}, {"max_age_ms", 134}};
+}
+
 json status_json(const Runtime &rt, const std::optional<AppliedState> &st, const std::string &pin_dir)
 {
 	json s;
@@ -104,6 +119,7 @@ json status_json(const Runtime &rt, const std::optional<AppliedState> &st, const
 	}
 	add_coverage(s, rt, st);
 	add_memory(s, rt);
+	add_route_cache(s, rt);
 	return s;
 }
 
@@ -151,6 +167,9 @@ void print_status_text(const json &s, const AppliedState &st)
 			  << "absent: named by the ruleset, does not exist now (its rules apply when it appears)\n";
 	if (s.contains("memory"))
 		print_memory_text(s);
+	if (s.contains("route_cache") && !s["route_cache"]["hooks"].get<bool>())
+		std::cout << "route cache without hooks (the kernel refused them): a route change "
+			     "reaches established connections within 134 ms\n";
 }
 
 } // namespace

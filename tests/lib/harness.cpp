@@ -261,7 +261,7 @@ uint64_t Harness::clock_now()
 	if (ns)
 		return ns;
 	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 

@@ -57,9 +57,9 @@ struct Harness {
 	// the kernel's clocks. Needs a loaded datapath (apply first); down()
 	// removes it with the other pins, so every fresh load starts at 0.
 	void clock_set(uint64_t ns);
-	// The test clock, or CLOCK_BOOTTIME while it is off.
+	// The test clock, or CLOCK_MONOTONIC while it is off.
 	uint64_t clock_now();
-	// Moves the test clock on (starting it at CLOCK_BOOTTIME when off).
+	// Moves the test clock on (starting it at CLOCK_MONOTONIC when off).
 	void clock_advance(uint64_t ns);
 
 	// Summed counters.

@@ -1,0 +1,51 @@
+// Tracing objects beside the firewall (fentry_hooks.h).
+#include "fentry_hooks.h"
+
+#include <cerrno>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+namespace fw {
+
+bool reuse_pinned_maps(struct bpf_object *obj, const std::string &pin_dir)
+{
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj)
+	{
+		if (bpf_map__is_internal(m))
+			continue;
+		int f = bpf_obj_get((pin_dir + "/" + bpf_map__name(m)).c_str());
+		if (f < 0) {
+			bpf_map__set_autocreate(m, false);
+			continue;
+		}
+		int err = bpf_map__reuse_fd(m, f);
+		close(f);
+		if (err)
+			return false;
+	}
+	return true;
+}
+
+int attach_pinned_fentry(const std::vector<std::pair<struct bpf_program *, std::string>> &progs)
+{
+	int err = 0;
+	size_t made = 0;
+	for (; made < progs.size(); made++) {
+		int link = bpf_raw_tracepoint_open(nullptr, bpf_program__fd(progs[made].first));
+		if (link < 0 || bpf_obj_pin(link, progs[made].second.c_str()) != 0)
+			err = errno ? errno : EINVAL;
+		if (link >= 0)
+			close(link);
+		if (err)
+			break;
+	}
+	if (err)
+		for (auto &[prog, pin] : progs)
+			unlink(pin.c_str());
+	return err;
+}
+
+} // namespace fw
