@@ -51,7 +51,7 @@ stream_pass() {
         pids+=("$E2E_LAST_PID")
     done
     wait_until 5 grep -q listening "$E2E_TMP/$label.wan.out" "$E2E_TMP/$label.wan2.out"
-    ns_bg lan "$E2E_TMP/$label.send.out" "$E2E_PY" "$HERE/lib/stream.py" send 203.0.113.9 9999 $RATE 5
+    ns_bg lan "$E2E_TMP/$label.send.out" "$E2E_PY" "$HERE/lib/stream.py" send 203.0.113.9 9999 $RATE 5 "$E2E_TMP/$label.sent"
     sleep 1.5
     t=$(now); ip -n "$(ns_name r)" route replace 203.0.113.9/32 via 198.51.100.2; echo "route $t $(now)" >"$E2E_TMP/$label.times"
     sleep 1.5
@@ -62,25 +62,28 @@ stream_pass() {
 }
 
 # verdict LABEL BOUND -> "last_to_old_hop_ms=N stale_route=N moved=P% after_neigh=P% received=N"
+# Shares of what the sender sent in each window (its own log), so a slow
+# machine (a VM under TCG) that sends fewer than RATE a second still counts.
 verdict() {
-    "$E2E_PY" - "$E2E_TMP/$1" "$2" "$RATE" <<'PY'
+    "$E2E_PY" - "$E2E_TMP/$1" "$2" <<'PY'
 import sys
-base, bound, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+base, bound = sys.argv[1], float(sys.argv[2])
 t = {l.split()[0]: float(l.split()[2]) for l in open(base + ".times")}  # after each change
-def sent_at(ns):
-    return [float(l.split()[2]) for l in open(f"{base}.{ns}") if len(l.split()) == 3]
-wan, wan2 = sent_at("wan"), sent_at("wan2")
-last = max(wan + wan2)
+def sent_at(name, fields):
+    return [float(l.split()[1]) for l in open(f"{base}.{name}") if len(l.split()) == fields]
+sent, wan, wan2 = sent_at("sent", 2), [float(l.split()[2]) for l in open(base + ".wan") if len(l.split()) == 3], \
+    [float(l.split()[2]) for l in open(base + ".wan2") if len(l.split()) == 3]
+def share(got, a, b):
+    n = sum(1 for x in sent if a < x < b)
+    return 100 * sum(1 for x in got if a < x < b) / n if n else 0
 stale_route = sum(1 for x in wan if x > t["route"] + bound)
-# between the route change (+ bound) and wan2's MAC change: all at wan2
-a, b = t["route"] + bound, t["neigh"] - 1.5 + 0.2
-moved = sum(1 for x in wan2 if a < x < b) / (rate * (b - a))
+# between the route change (+ bound) and wan2's MAC change: all at wan2;
 # after the neighbour follows the new MAC (+ bound) until the end
-c = t["neigh"] + bound
-after = sum(1 for x in wan2 if c < x <= last) / (rate * (last - c))
+moved = share(wan2, t["route"] + bound, t["neigh"] - 1.3)
+after = share(wan2, t["neigh"] + bound, max(sent) + 1)
 # how long after the change the old next hop still got packets (ms)
 lag = max([x - t["route"] for x in wan] + [0]) * 1000
-print(f"last_to_old_hop_ms={lag:.0f} stale_route={stale_route} moved={100*moved:.0f}% after_neigh={100*after:.0f}% received={len(wan)+len(wan2)}")
+print(f"last_to_old_hop_ms={lag:.0f} stale_route={stale_route} moved={moved:.0f}% after_neigh={after:.0f}% sent={len(sent)} received={len(wan)+len(wan2)}")
 PY
 }
 field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<" $2"; }
@@ -89,12 +92,15 @@ field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<" $2"; }
 assert_exit 0 "apply (fast path on by default)" fw r apply "$E2E_TMP/rules.json"
 hooks=$(fw r status --json | json_get route_cache.hooks)
 BOUND=0.164; [ "$hooks" = true ] && BOUND=0.01
+# The VM lane's stock kernels allow tracing programs: there the hooks must attach.
+[ -n "${FW_EXPECT_ROUTE_HOOKS:-}" ] && assert_eq true "$hooks" "the route hooks attached"
 e2e_log "route hooks attached: $hooks; a cached route may outlive a change by ${BOUND}s"
 f0=$(fw r stats --json | json_get other.fastpath.packets)
 stream_pass fwctl 02:00:00:00:00:91
 f1=$(fw r stats --json | json_get other.fastpath.packets)
 v=$(verdict fwctl "$BOUND"); e2e_log "fwctl:    $v, fast path packets $((f1 - f0))"
-assert_ge 6000 "$((f1 - f0))" "the stream took the fast path"
+sent=$(wc -l <"$E2E_TMP/fwctl.sent")
+assert_ge "$((sent * 6 / 10))" "$((f1 - f0))" "the stream took the fast path (of $sent sent)"
 assert_eq 0 "$(field stale_route "$v")" "no packet sent ${BOUND}s after the route change reached the old next hop"
 assert_ge 90 "$(field moved "$v")" "the new next hop got the stream"
 assert_ge 90 "$(field after_neigh "$v")" "packets went to the neighbour's new MAC"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Upgrades without a hole (docs/ops.md, "Upgrades").
-#  1. An older fwctl (FWCTL_UPGRADE_FROM, default 1da80f7, built once from
+#  1. An older fwctl (FWCTL_UPGRADE_FROM, default c9cd4cb, the first commit of ABI 4, built once from
 #     `git archive` into the build tree) applies; a TCP stream runs through
 #     the router; this fwctl applies over it while the stream runs and a
 #     UDP flood hits a blocked port: the stream survives (the connection
@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/netns.sh"
 : "${FWCTL:?path of the fwctl binary}"
 : "${FW_SRC:?source tree (for git archive of the older release)}"
-FROM=${FWCTL_UPGRADE_FROM:-1da80f7}
+FROM=${FWCTL_UPGRADE_FROM:-c9cd4cb}
 command -v bpftool >/dev/null || { echo "SKIP: bpftool needed" >&2; exit 77; }
 
 # The older fwctl: only its fwctl target, cached beside this build.

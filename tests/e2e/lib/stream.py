@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """A paced UDP stream with arrival times, for tests/e2e/route_change.sh.
 
-  stream.py send DST PORT RATE SECONDS   datagrams "SEQ SENT_AT" from one
-      socket (one flow) at RATE a second; prints "sent=N" at the end
+  stream.py send DST PORT RATE SECONDS LOG   datagrams "SEQ SENT_AT" from
+      one socket (one flow) at RATE a second, each also written to LOG;
+      prints "sent=N" at the end
   stream.py recv PORT SECONDS OUT        writes "MONOTONIC SEQ" per datagram
       to OUT, prints "listening" once bound
   stream.py now                          prints CLOCK_MONOTONIC (the clock
@@ -11,8 +12,9 @@
 import socket, sys, time
 
 
-def send(dst, port, rate, secs):
+def send(dst, port, rate, secs, log):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    f = open(log, "w")
     s.bind(("0.0.0.0", 40000))
     start = time.monotonic()
     n = 0
@@ -22,9 +24,12 @@ def send(dst, port, rate, secs):
             break
         due = int((now - start) * rate) + 1
         while n < due:
-            s.sendto(f"{n} {time.monotonic():.6f}".encode(), (dst, port))
+            msg = f"{n} {time.monotonic():.6f}"
+            s.sendto(msg.encode(), (dst, port))
+            f.write(msg + "\n")
             n += 1
         time.sleep(0.0005)
+    f.close()
     print(f"sent={n}", flush=True)
 
 
@@ -47,7 +52,7 @@ def recv(port, secs, out):
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "send":
-        send(a[1], int(a[2]), float(a[3]), float(a[4]))
+        send(a[1], int(a[2]), float(a[3]), float(a[4]), a[5])
     elif a[0] == "recv":
         recv(int(a[1]), float(a[2]), a[3])
     elif a[0] == "now":
