@@ -38,7 +38,7 @@ table inet ref {
 NFT
 
 RATE=2000
-now() { "$E2E_PY" "$HERE/lib/stream.py" now; }
+now() { echo "$EPOCHREALTIME"; }   # stream.py's clock, without a process
 
 # stream_pass LABEL MAC: one stream; the route moves at 1.5 s, wan2 takes MAC at
 # 3 s. Leaves "$E2E_TMP/LABEL.{wan,wan2,times}".
@@ -47,15 +47,15 @@ stream_pass() {
     ip -n "$(ns_name r)" route replace 203.0.113.9/32 via 192.0.2.2
     nsx r ping -c1 -W1 192.0.2.2 >/dev/null; nsx r ping -c1 -W1 198.51.100.2 >/dev/null
     for s in wan wan2; do
-        ns_bg "$s" "$E2E_TMP/$label.$s.out" "$E2E_PY" "$HERE/lib/stream.py" recv 9999 7 "$E2E_TMP/$label.$s"
+        ns_bg "$s" "$E2E_TMP/$label.$s.out" "$E2E_PY" "$HERE/lib/stream.py" recv 9999 10 "$E2E_TMP/$label.$s"
         pids+=("$E2E_LAST_PID")
     done
     wait_until 5 grep -q listening "$E2E_TMP/$label.wan.out" "$E2E_TMP/$label.wan2.out"
-    ns_bg lan "$E2E_TMP/$label.send.out" "$E2E_PY" "$HERE/lib/stream.py" send 203.0.113.9 9999 $RATE 5 "$E2E_TMP/$label.sent"
+    ns_bg lan "$E2E_TMP/$label.send.out" "$E2E_PY" "$HERE/lib/stream.py" send 203.0.113.9 9999 $RATE 7 "$E2E_TMP/$label.sent"
     sleep 1.5
     t=$(now); ip -n "$(ns_name r)" route replace 203.0.113.9/32 via 198.51.100.2; echo "route $t $(now)" >"$E2E_TMP/$label.times"
     sleep 1.5
-    ip -n "$(ns_name wan2)" link set eth0 address "$mac"
+    t=$(now); ip -n "$(ns_name wan2)" link set eth0 address "$mac"; echo "mac $t $(now)" >>"$E2E_TMP/$label.times"
     t=$(now); ip -n "$(ns_name r)" neigh replace 198.51.100.2 lladdr "$mac" dev vlan3 nud reachable
     echo "neigh $t $(now)" >>"$E2E_TMP/$label.times"
     for t in "${pids[@]}"; do wait "$t"; e2e_untrack_pid "$t"; done
@@ -69,6 +69,7 @@ verdict() {
 import sys
 base, bound = sys.argv[1], float(sys.argv[2])
 t = {l.split()[0]: float(l.split()[2]) for l in open(base + ".times")}  # after each change
+before = {l.split()[0]: float(l.split()[1]) for l in open(base + ".times")}
 def sent_at(name, fields):
     return [float(l.split()[1]) for l in open(f"{base}.{name}") if len(l.split()) == fields]
 sent, wan, wan2 = sent_at("sent", 2), [float(l.split()[2]) for l in open(base + ".wan") if len(l.split()) == 3], \
@@ -79,7 +80,7 @@ def share(got, a, b):
 stale_route = sum(1 for x in wan if x > t["route"] + bound)
 # between the route change (+ bound) and wan2's MAC change: all at wan2;
 # after the neighbour follows the new MAC (+ bound) until the end
-moved = share(wan2, t["route"] + bound, t["neigh"] - 1.3)
+moved = share(wan2, t["route"] + bound, before["mac"])
 after = share(wan2, t["neigh"] + bound, max(sent) + 1)
 # how long after the change the old next hop still got packets (ms)
 lag = max([x - t["route"] for x in wan] + [0]) * 1000
@@ -100,7 +101,13 @@ stream_pass fwctl 02:00:00:00:00:91
 f1=$(fw r stats --json | json_get other.fastpath.packets)
 v=$(verdict fwctl "$BOUND"); e2e_log "fwctl:    $v, fast path packets $((f1 - f0))"
 sent=$(wc -l <"$E2E_TMP/fwctl.sent")
-assert_ge "$((sent * 6 / 10))" "$((f1 - f0))" "the stream took the fast path (of $sent sent)"
+# Linux < 6.3 reports no XDP features: fwctl cannot tell a device that
+# transmits redirected frames, and keeps the fast path off (docs/fastpath.md).
+if [ "$(printf '%s\n' 6.3 "$(uname -r)" | sort -V | head -n1)" = 6.3 ]; then
+    assert_ge "$((sent * 6 / 10))" "$((f1 - f0))" "the stream took the fast path (of $sent sent)"
+else
+    e2e_log "Linux $(uname -r): no XDP features, no fast path: the stack routes (checked all the same)"
+fi
 assert_eq 0 "$(field stale_route "$v")" "no packet sent ${BOUND}s after the route change reached the old next hop"
 assert_ge 90 "$(field moved "$v")" "the new next hop got the stream"
 assert_ge 90 "$(field after_neigh "$v")" "packets went to the neighbour's new MAC"

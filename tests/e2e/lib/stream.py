@@ -6,8 +6,8 @@
       prints "sent=N" at the end
   stream.py recv PORT SECONDS OUT        writes "MONOTONIC SEQ" per datagram
       to OUT, prints "listening" once bound
-  stream.py now                          prints CLOCK_MONOTONIC (the clock
-      recv stamps with: the same in every namespace)
+Times are CLOCK_REALTIME (time.time()), which bash's $EPOCHREALTIME reads
+without starting a process: the test stamps its changes with it.
 """
 import socket, sys, time
 
@@ -16,15 +16,15 @@ def send(dst, port, rate, secs, log):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     f = open(log, "w")
     s.bind(("0.0.0.0", 40000))
-    start = time.monotonic()
+    start = time.time()
     n = 0
     while True:
-        now = time.monotonic()
+        now = time.time()
         if now - start >= secs:
             break
         due = int((now - start) * rate) + 1
         while n < due:
-            msg = f"{n} {time.monotonic():.6f}"
+            msg = f"{n} {time.time():.6f}"
             s.sendto(msg.encode(), (dst, port))
             f.write(msg + "\n")
             n += 1
@@ -39,14 +39,14 @@ def recv(port, secs, out):
     s.bind(("0.0.0.0", port))
     s.settimeout(0.2)
     print("listening", flush=True)
-    end = time.monotonic() + secs
+    end = time.time() + secs
     with open(out, "w") as f:
-        while time.monotonic() < end:
+        while time.time() < end:
             try:
                 data, _ = s.recvfrom(2048)
             except socket.timeout:
                 continue
-            f.write(f"{time.monotonic():.6f} {data.decode(errors='replace')}\n")
+            f.write(f"{time.time():.6f} {data.decode(errors='replace')}\n")
 
 
 if __name__ == "__main__":
@@ -55,5 +55,3 @@ if __name__ == "__main__":
         send(a[1], int(a[2]), float(a[3]), float(a[4]), a[5])
     elif a[0] == "recv":
         recv(int(a[1]), float(a[2]), a[3])
-    elif a[0] == "now":
-        print(f"{time.monotonic():.6f}")
