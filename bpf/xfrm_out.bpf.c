@@ -10,6 +10,7 @@
  *  - fentry/xfrm_policy_insert: a policy added or updated makes every fast
  *    path stamp stale (lib/xfrm_fast.h).
  */
+#define FW_TRACING_PROG 1 /* lib/clock.h */
 #include "lib/common.h"
 #include "lib/maps.h"
 #include "lib/ct.h"

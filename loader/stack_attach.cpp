@@ -20,6 +20,7 @@
 #include "netdev.h"
 #include "tc_clsact.h"
 #include "fentry_hooks.h"
+#include "bpf_load_log.h"
 #include "xfrm_out.skel.h"
 
 namespace fw {
@@ -73,7 +74,8 @@ void Runtime::attach_xfrm_output()
 	std::string pins[2] = {pin_dir_ + "/" + names[0], pin_dir_ + "/" + names[1]};
 	if (access(pins[1].c_str(), F_OK) == 0)
 		return;
-	libbpf_print_fn_t old = libbpf_set_print(nullptr); // its failure is reported below
+	std::string why;
+	LibbpfLogCapture *cap = new LibbpfLogCapture(); // its failure is reported below
 	struct xfrm_out_bpf *skel = xfrm_out_bpf__open();
 	// fentry sees every network namespace: the hook records only this
 	// one's connections (bpf/lib/xfrm_out.h).
@@ -81,7 +83,8 @@ void Runtime::attach_xfrm_output()
 	if (skel && stat("/proc/self/ns/net", &ns) == 0)
 		skel->rodata->fw_netns_inum = (uint32_t)ns.st_ino;
 	bool ok = skel && reuse_pinned_maps(skel->obj, pin_dir_) && xfrm_out_bpf__load(skel) == 0;
-	libbpf_set_print(old);
+	why = verifier_rejection(cap->text(), 5);
+	delete cap;
 	int err = ok ? 0 : (errno ? errno : EINVAL);
 	if (ok)
 		err = attach_pinned_fentry({{skel->progs.fw_xfrm_output, pins[0]},
@@ -96,8 +99,8 @@ void Runtime::attach_xfrm_output()
 			"fwctl: warning: the kernel refused the IPsec hooks (fentry on xfrm_output, "
 			"xfrm_policy_insert: %s): connections this host opens through kernel IPsec are not "
 			"tracked, and the fast path does not see XFRM policies added after apply "
-			"(docs/stacked.md)\n",
-			strerror(err));
+			"(docs/stacked.md)\n%s",
+			strerror(err), why.empty() ? "" : (why + "\n").c_str());
 	}
 }
 

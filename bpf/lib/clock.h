@@ -59,7 +59,13 @@ static __always_inline __u64 fw_clock_coarse_ns(void)
 	if (t)
 		return t;
 #endif
+#ifdef FW_TRACING_PROG
+	/* Tracing programs (fentry) may not read the coarse clock, which is
+	 * not safe in NMI: the same CLOCK_MONOTONIC, read finely. */
+	return bpf_ktime_get_ns();
+#else
 	return bpf_ktime_get_coarse_ns();
+#endif
 }
 
 #endif
