@@ -11,7 +11,8 @@
 #  2. the drop flood with a new source address in every packet
 #  3. new connections per second (a new flow every packet), 1 and 10,000
 #     rules: fwctl, nftables conntrack (linear, and one set)
-#  4. two generator threads on two CPUs (two rx queues)
+#  4. one, then two generator threads on two CPUs (two rx queues), back
+#     to back
 #  5. apply: first apply of one rule, re-apply of 10,000, beside nft -f
 #  6. memory (fwctl status): one rule, 10,000 rules
 # Figures are per run; ratios are medians over the same invocation's runs.
@@ -30,6 +31,9 @@ fwd() { # NAME ARGS...
 }
 echo "all.sh $(date -u +%FT%TZ) $(uname -r) $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/summary.txt"
 fwd forward --n 10000 --only xdp-fwd,xdp-drop,fwctl,fwctl-nat,fwctl-drop,nft-ct-masq
+# One core and two cores back to back: this machine's neighbours move the
+# rates by tens of percent from one minute to the next.
+fwd onecore --n 10000 --only xdp-fwd,fwctl,fwctl-nat
 fwd twocores --n 10000 --threads 2 --only xdp-fwd,fwctl,fwctl-nat
 fwd newsrc-drop --n 10000 --flows 64000 --sources 250 --only xdp-drop,fwctl-drop
 fwd newconns --n 1,10000 --flows 64000 --sources 250 --only fwctl,nft-ct,nft-ct-set
@@ -58,8 +62,9 @@ row("forwarding, 10k rules, default / bare XDP router", med("forward", "fwctl", 
 row("forwarding + masquerade, 10k rules / bare XDP router", med("forward", "fwctl-nat", 10000), med("forward", "xdp-fwd", None), 0.85)
 row("drop at the last of 10k rules / bare XDP_DROP", med("forward", "fwctl-drop", 10000), med("forward", "xdp-drop", None), 0.50)
 row("drop, new source every packet / bare XDP_DROP", med("newsrc-drop", "fwctl-drop", 10000), med("newsrc-drop", "xdp-drop", None), 0.33)
-row("two cores / one core, fwctl default", med("twocores", "fwctl", 10000), med("forward", "fwctl", 10000), 1.8)
-row("two cores / one core, fwctl + masquerade", med("twocores", "fwctl-nat", 10000), med("forward", "fwctl-nat", 10000), 1.8)
+row("two cores / one core, bare XDP router (reference)", med("twocores", "xdp-fwd", None), med("onecore", "xdp-fwd", None), None)
+row("two cores / one core, fwctl default", med("twocores", "fwctl", 10000), med("onecore", "fwctl", 10000), 1.8)
+row("two cores / one core, fwctl + masquerade", med("twocores", "fwctl-nat", 10000), med("onecore", "fwctl-nat", 10000), 1.8)
 for n in (1, 10000):
     row(f"new connections/s, {n} rules: fwctl / nft conntrack", med("newconns", "fwctl", n), med("newconns", "nft-ct", n), None)
     row(f"new connections/s, {n} rules: fwctl / nft conntrack + set", med("newconns", "fwctl", n), med("newconns", "nft-ct-set", n), None)
