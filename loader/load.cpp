@@ -417,14 +417,16 @@ void Runtime::swap_datapath()
 	next_new_maps_.clear();
 	// 3. The kernel IPsec hooks (tracing links cannot be updated): the new
 	// ones load against the pins, now this build's; between the two, this
-	// host's own connections into a tunnel are not recorded.
+	// host's own connections into a tunnel are not recorded. Attached even
+	// where the old build had none (its kernel refused them, or it failed
+	// to load them): this build may not.
 	if (xfrm_hooks_attached()) {
 		for (const char *n : {"link_fentry_xfrm_output", "link_fentry_xfrm_policy"}) {
 			detach_pin(n);
 			unlink(pin_path(n).c_str());
 		}
-		attach_xfrm_output();
 	}
+	attach_xfrm_output();
 	// 4. The route hooks likewise; the epoch moves on after, so nothing
 	// cached while none was attached is used.
 	detach_route_hooks();
