@@ -40,7 +40,7 @@ log=$out/console.log
 t1=$(date +%s)
 echo "vm $KERNEL: kernel $VM_KVER ready in $((t1 - t0))s; booting (console: $log)"
 rc=0
-vm_qemu_run "$log" "${VM_TIMEOUT:-780}" \
+vm_qemu_run "$log" "${VM_TIMEOUT:-1320}" \
 	-kernel "$VM_VMLINUZ" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 fwvm.mode=cases fwvm.src=$SRC fwvm.build=$BUILD fwvm.cases=${VM_CASES:-*}" \
 	-virtfs "local,path=/usr,mount_tag=usr,security_model=none,readonly=on" \
