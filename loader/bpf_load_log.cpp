@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <mutex>
 #include <sstream>
 #include <sys/utsname.h>
 #include <vector>
@@ -12,6 +13,7 @@ namespace fw {
 namespace {
 
 std::string g_log;
+std::mutex g_log_mutex; // programs load on several threads (load.cpp)
 libbpf_print_fn_t g_previous = nullptr;
 
 int capture(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -26,6 +28,7 @@ int capture(enum libbpf_print_level level, const char *fmt, va_list ap)
 		std::string buf((size_t)n + 1, '\0');
 		vsnprintf(buf.data(), buf.size(), fmt, again);
 		buf.resize((size_t)n);
+		std::lock_guard<std::mutex> lock(g_log_mutex);
 		g_log += buf;
 	}
 	va_end(again);

@@ -168,6 +168,25 @@ static void save_verifier_log(const std::string &log)
 	}
 }
 
+// Throws what a failed fw_bpf__load means: the verifier's rejection, the
+// kernel out of memory for the maps, or libbpf's own messages.
+[[noreturn]] static void throw_load_failure(int err, const std::string &libbpf_log, uint32_t ct_connections)
+{
+	if (auto v = verifier_rejection(libbpf_log); !v.empty()) {
+		save_verifier_log(libbpf_log);
+		throw SystemError(v);
+	}
+	fputs(libbpf_log.c_str(), stderr);
+	if (err == -ENOMEM || err == -E2BIG)
+		throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
+						"table of " + std::to_string(ct_connections) +
+						" connections needs about " +
+						std::to_string((uint64_t)ct_connections * 2 * 184 >> 20) +
+						" MiB (\"conntrack\": {\"max-connections\"})",
+						-err));
+	throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));
+}
+
 // Loads the opened skeleton (destroying it on failure) and records this
 // build's ABI in its fw_abi.
 static void load_skeleton(struct fw_bpf *skel, uint32_t ct_connections)
@@ -181,19 +200,7 @@ static void load_skeleton(struct fw_bpf *skel, uint32_t ct_connections)
 	}
 	if (err) {
 		fw_bpf__destroy(skel);
-		if (auto v = verifier_rejection(libbpf_log); !v.empty()) {
-			save_verifier_log(libbpf_log);
-			throw SystemError(v);
-		}
-		fputs(libbpf_log.c_str(), stderr);
-		if (err == -ENOMEM || err == -E2BIG)
-			throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
-							"table of " + std::to_string(ct_connections) +
-							" connections needs about " +
-							std::to_string((uint64_t)ct_connections * 2 * 184 >> 20) +
-							" MiB (\"conntrack\": {\"max-connections\"})",
-							-err));
-		throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));
+		throw_load_failure(err, libbpf_log, ct_connections);
 	}
 	uint32_t zero = 0;
 	struct fw_abi_info abi {FW_ABI_VERSION, 0};
@@ -203,6 +210,67 @@ static void load_skeleton(struct fw_bpf *skel, uint32_t ct_connections)
 		throw SystemError(errno_message("cannot write fw_abi", e));
 	}
 }
+
+namespace {
+
+// The kernel verifies a program on the thread that loads it, and one
+// object's programs load one after the other: ~600,000 instructions, the
+// better part of a first apply. fw_xdp alone is about half of them, so the
+// programs are verified in two objects side by side, each sharing the maps
+// of the one that created them (bpf_map__reuse_fd). The first group is
+// fw_xdp's; every other program is in the second.
+bool in_first_group(const char *prog) { return strcmp(prog, "fw_xdp") == 0 || strcmp(prog, "fw_tc_reject") == 0; }
+
+// The program objects of a fresh load; destroys them as a whole.
+struct ProgramObjects {
+	std::vector<struct fw_bpf *> objs;
+	ProgramObjects() = default;
+	ProgramObjects(const ProgramObjects &) = delete;
+	~ProgramObjects()
+	{
+		for (auto *o : objs)
+			fw_bpf__destroy(o);
+	}
+};
+
+// Opens the two program objects over maps_skel's maps (already created)
+// and loads them on two threads. Throws like load_skeleton.
+void load_programs_side_by_side(struct fw_bpf *maps_skel, ProgramObjects &out, uint32_t ct_connections)
+{
+	for (int group = 0; group < 2; group++) {
+		struct fw_bpf *o = fw_bpf__open();
+		if (!o)
+			throw SystemError(errno_message("cannot open the BPF object", errno));
+		out.objs.push_back(o);
+		struct bpf_map *m;
+		bpf_object__for_each_map(m, o->obj)
+		{
+			struct bpf_map *same = bpf_object__find_map_by_name(maps_skel->obj, bpf_map__name(m));
+			int err = same ? bpf_map__reuse_fd(m, bpf_map__fd(same)) : -ENOENT;
+			if (err)
+				throw SystemError(errno_message(std::string("cannot share the map ") + bpf_map__name(m) +
+									" between program objects",
+								-err));
+		}
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, o->obj)
+			bpf_program__set_autoload(p, in_first_group(bpf_program__name(p)) == (group == 0));
+	}
+	int errs[2] = {0, 0};
+	std::string libbpf_log;
+	{
+		LibbpfLogCapture capture;
+		std::thread second([&] { errs[1] = fw_bpf__load(out.objs[1]); });
+		errs[0] = fw_bpf__load(out.objs[0]);
+		second.join();
+		libbpf_log = capture.text();
+	}
+	for (int err : errs)
+		if (err)
+			throw_load_failure(err, libbpf_log, ct_connections);
+}
+
+} // namespace
 
 void Runtime::load_fresh(uint32_t ct_connections)
 {
@@ -221,30 +289,40 @@ void Runtime::load_fresh(uint32_t ct_connections)
 	phase("  open");
 	precreate_big_maps(skel);
 	phase("  create the big maps");
+	// This object creates the maps; the programs load in two others.
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
 	load_skeleton(skel, ct_connections);
-	phase("  other maps, verify programs");
+	phase("  other maps");
+	ProgramObjects progs;
+	try {
+		load_programs_side_by_side(skel, progs, ct_connections);
+	} catch (...) {
+		fw_bpf__destroy(skel);
+		throw;
+	}
+	phase("  verify programs (two threads)");
+	auto fail = [&](const std::string &what, int e) {
+		fw_bpf__destroy(skel);
+		remove_all_pins();
+		throw SystemError(errno_message(what, e));
+	};
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, skel->obj)
 	{
-		if (bpf_map__pin(m, pin_path(bpf_map__name(m)).c_str()) != 0) {
-			int e = errno;
-			fw_bpf__destroy(skel);
-			remove_all_pins();
-			throw SystemError(errno_message("cannot pin map " + std::string(bpf_map__name(m)), e));
-		}
+		if (bpf_map__pin(m, pin_path(bpf_map__name(m)).c_str()) != 0)
+			fail("cannot pin map " + std::string(bpf_map__name(m)), errno);
 	}
 	fault_point("pin"); // maps pinned, programs not yet
-	struct bpf_program *p;
-	bpf_object__for_each_program(p, skel->obj)
-	{
-		std::string pin = pin_path(std::string("prog_") + bpf_program__name(p));
-		if (bpf_program__pin(p, pin.c_str()) != 0) {
-			int e = errno;
-			fw_bpf__destroy(skel);
-			remove_all_pins();
-			throw SystemError(errno_message("cannot pin program " + pin, e));
+	for (auto *o : progs.objs)
+		bpf_object__for_each_program(p, o->obj)
+		{
+			if (!bpf_program__autoload(p))
+				continue;
+			std::string pin = pin_path(std::string("prog_") + bpf_program__name(p));
+			if (bpf_program__pin(p, pin.c_str()) != 0)
+				fail("cannot pin program " + pin, errno);
 		}
-	}
 	fw_bpf__destroy(skel);
 	abi_checked_ = true; // ours, just written
 }
