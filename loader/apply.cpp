@@ -263,7 +263,17 @@ void Runtime::write_rules(uint32_t gen, const GenerationImage &img)
 		uint32_t k = gen * FW_PF_MAX + i;
 		map_update(pf_fd, &k, &img.port_forwards[i], "port forwards");
 	}
-	map_update(fd("fw_gen_cfg"), &gen, &img.cfg, "the generation config");
+	// A serial the datapath has not seen (its drop memo must forget what
+	// other rulesets dropped, bpf/lib/drop_memo.h): one more than either
+	// generation's, the one being replaced included (a rolled-back apply
+	// may have run it for a moment).
+	fw_gen_cfg cfg = img.cfg;
+	for (uint32_t g = 0; g < FW_GENS; g++) {
+		fw_gen_cfg seen{};
+		if (bpf_map_lookup_elem(fd("fw_gen_cfg"), &g, &seen) == 0 && seen.serial >= cfg.serial)
+			cfg.serial = seen.serial + 1;
+	}
+	map_update(fd("fw_gen_cfg"), &gen, &cfg, "the generation config");
 }
 
 // The switch: one array write; every attached program reads the new

@@ -5,6 +5,7 @@
  *   fw_ingress_parse    (unwalked IPv6 chain, tiny first fragment: drop)
  *   ND to this host     bypass
  *   conntrack           (-> NAT of known connections; lib/ct.h)
+ *   drop memo           a flow dropped a moment ago: drop (lib/drop_memo.h)
  *   fw_select_chain     chain selection (lib/route.h)
  *   fw_ingress_pf       port forward (-> chain selection again)
  *   fw_ingress_later_fragment
@@ -40,6 +41,7 @@
 #include "fastpath.h"
 #include "trace.h"
 #include "stack.h"
+#include "drop_memo.h"
 
 /* The stricter of the two policies, for packets whose chain we cannot
  * tell (a broken IP header). */
@@ -181,9 +183,11 @@ static __always_inline int fw_ingress_later_fragment(struct xdp_md *ctx, void *d
 }
 
 /* The first rule of the chain that matches, else its policy: the verdict,
- * counted (and logged when the rule says so). */
+ * counted (and logged when the rule says so); a drop is remembered for the
+ * flow's next packets (lib/drop_memo.h). */
 static __always_inline __u8 fw_ingress_judge(const struct fw_gen_cfg *cfg, __u8 gen, __u8 chain,
-					     __u32 in_ifindex, __u32 out_ifindex, struct fw_pkt *p)
+					     __u32 in_ifindex, __u32 out_ifindex, struct fw_pkt *p,
+					     int dnat)
 {
 	struct fw_rule *rule;
 	__u32 rule_idx;
@@ -205,6 +209,7 @@ static __always_inline __u8 fw_ingress_judge(const struct fw_gen_cfg *cfg, __u8 
 		fw_stat(chain == FW_CHAIN_INPUT ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD,
 			p->l3_len);
 	}
+	fw_drop_memo_remember(p, rule, in_ifindex, cfg->serial, FW_DROP_MEMO_HOW(chain, verdict, dnat));
 	return verdict;
 }
 
@@ -313,6 +318,9 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	default:
 		break;
 	}
+	/* A flow dropped a moment ago, before its route and the rules. */
+	if (fw_drop_memo_hit(&p, in_ifindex, cfg->serial))
+		return XDP_DROP;
 
 	chain = fw_select_chain(ctx, &p, in_ifindex, &out_ifindex);
 
@@ -325,7 +333,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	if (p.frag == FW_FRAG_LATER)
 		return fw_ingress_later_fragment(ctx, data, data_end, cfg, &p, chain, l3);
 
-	verdict = fw_ingress_judge(cfg, gen, chain, in_ifindex, out_ifindex, &p);
+	verdict = fw_ingress_judge(cfg, gen, chain, in_ifindex, out_ifindex, &p, dnat);
 	return fw_ingress_verdict(ctx, data, data_end, cfg, gen, &p, c, verdict, dnat, chain,
 				  in_ifindex, out_ifindex, l3);
 

@@ -363,6 +363,14 @@ struct {
 	__type(value, __u32);
 } fw_route_epoch SEC(".maps");
 
+/* Flows whose last new packet was dropped, per CPU (lib/drop_memo.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FW_DROP_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fw_drop_memo);
+} fw_drop_memo SEC(".maps");
+
 static __always_inline void fw_count(void *map, __u32 idx, __u32 len)
 {
 	struct fw_counter *c = bpf_map_lookup_elem(map, &idx);

@@ -118,7 +118,9 @@ struct fw_gen_cfg {
 						   * rule names, [chain][dir] */
 	__u32 nat_count;  /* entries of fw_nat used, this generation */
 	__u32 pf_count;   /* entries of fw_pf used, this generation */
-	__u32 pad2;
+	__u32 serial;     /* different for every generation written (one more
+			   * than the running one's): a drop remembered under
+			   * another serial is forgotten (fw_drop_memo) */
 	__u64 log_interval_ns; /* one log token every N ns */
 	__u32 log_burst;       /* bucket depth */
 	__u32 pad1;
@@ -183,6 +185,24 @@ struct fw_rule {
 	__u32 pad1;
 };
 
+/* fw_drop_memo (PERCPU_ARRAY, FW_DROP_MEMO_SLOTS): per CPU, the flows whose
+ * last new packet a rule or a policy dropped (bpf/lib/drop_memo.h). */
+#define FW_DROP_MEMO_BITS 10
+#define FW_DROP_MEMO_SLOTS (1u << FW_DROP_MEMO_BITS)
+#define FW_DROP_MEMO_POLICY 0xffffffffu /* counter_slot of a policy drop */
+
+struct fw_drop_memo {
+	__u32 t[10];        /* the packet's struct fw_tuple, as words */
+	__u32 in_ifindex;
+	__u32 serial;       /* fw_gen_cfg.serial of the generation that dropped it */
+	__u32 route_epoch;  /* fw_route_epoch then */
+	__u32 counter_slot; /* the rule's, or FW_DROP_MEMO_POLICY */
+	__u32 position;     /* the rule's, for fwctl trace */
+	__u16 tick;         /* coarse clock >> 26 then */
+	__u8 chain;
+	__u8 valid;
+};
+
 /* fw_rule_cnt (PERCPU_ARRAY, FW_MAX_COUNTER_SLOTS) and fw_stats
  * (PERCPU_ARRAY, FW_STAT_MAX): summed over CPUs in user space. Bytes are
  * layer-3 lengths, as nftables counts. */
@@ -214,6 +234,7 @@ enum fw_stat {
 	FW_STAT_NAT_LEAK,       /* dropped: would leave a masquerade interface
 				 * with its inside source (lib/nat_guard.h) */
 	FW_STAT_NAT_NO_ADDR,    /* masquerade while its interface has no IPv4 address: dropped */
+	FW_STAT_DROP_MEMO,      /* dropped by a flow's remembered drop (bpf/lib/drop_memo.h) */
 	FW_STAT_MAX = 32,
 };
 

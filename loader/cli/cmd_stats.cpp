@@ -90,7 +90,8 @@ json stats_json(const Runtime &rt, const AppliedState &st)
 			{"nat_no_address", counter_json(rt.stat_counter(FW_STAT_NAT_NO_ADDR))},
 			{"reject_sent", rt.stat_counter(FW_STAT_REJECT_SENT).packets},
 			{"reject_rate_limited", rt.stat_counter(FW_STAT_REJECT_LIMITED).packets},
-			{"fastpath", counter_json(rt.stat_counter(FW_STAT_FASTPATH))}};
+			{"fastpath", counter_json(rt.stat_counter(FW_STAT_FASTPATH))},
+			{"drop_memo", counter_json(rt.stat_counter(FW_STAT_DROP_MEMO))}};
 	return out;
 }
 
