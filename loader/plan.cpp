@@ -151,6 +151,14 @@ fw_gen_cfg gen_config(const Ruleset &rs, const CompiledTables &t)
 	cfg.nat_count = (uint32_t)rs.nat.size();
 	cfg.pf_count = (uint32_t)rs.port_forward.size();
 	cfg.flags |= rs.fastpath ? FW_CFG_F_FASTPATH : 0;
+	// No rule looks at a source port (port forwards never do): the drop
+	// memo remembers a dropped flow for all of its source ports, so a
+	// flood from changing ports is dropped from memory too.
+	bool any_sport = true;
+	for (const auto *chain : {&rs.input, &rs.forward})
+		for (const auto &r : *chain)
+			any_sport = any_sport && !r.sport;
+	cfg.flags |= any_sport ? FW_CFG_F_ANY_SPORT : 0;
 	return cfg;
 }
 

@@ -24,6 +24,9 @@
  * (each packet is answered), fragments and packets without ports (their
  * verdict depends on more than the flow), port forwards. Each slot is one
  * flow, picked by a hash of the tuple; a colliding flow takes it over.
+ * Where no rule names a source port (FW_CFG_F_ANY_SPORT: the verdict is
+ * the same for every source port), the memo leaves the source port out:
+ * a flood whose source port changes every packet is remembered too.
  */
 #ifndef FW_DROP_MEMO_H
 #define FW_DROP_MEMO_H
@@ -38,14 +41,22 @@ static __always_inline int fw_drop_memo_applies(const struct fw_pkt *p)
 	return p->frag == FW_FRAG_NONE && p->has_ports && p->l4_ok;
 }
 
-static __always_inline __u32 fw_drop_memo_slot(const struct fw_pkt *p, __u32 in_ifindex)
+/* The tuple's ports word (struct fw_tuple: sport, then dport, host byte
+ * order) with the source port left out when the ruleset never looks at it
+ * (FW_CFG_F_ANY_SPORT). */
+static __always_inline __u32 fw_drop_memo_ports(__u32 ports, __u32 any_sport)
+{
+	return any_sport ? ports & 0xffff0000u : ports;
+}
+
+static __always_inline __u32 fw_drop_memo_slot(const struct fw_pkt *p, __u32 in_ifindex, __u32 ports)
 {
 	const __u32 *w = (const __u32 *)&p->t;
 	/* XOR-folded, then one multiply (Fibonacci hashing): a chain of ten
 	 * multiplies cost a dropped packet ~8 ns. Only picks a slot: a flow
 	 * colliding with another just takes its place. */
 	__u32 h = (w[0] ^ w[1] ^ w[2] ^ w[3]) ^ ((w[4] ^ w[5] ^ w[6] ^ w[7]) << 7 | (w[4] ^ w[5] ^ w[6] ^ w[7]) >> 25) ^
-		  w[8] * 31 ^ w[9] ^ in_ifindex << 20;
+		  ports * 31 ^ w[9] ^ in_ifindex << 20;
 
 	h *= 0x9e3779b1u;
 	return h >> (32 - FW_DROP_MEMO_BITS);
@@ -59,22 +70,24 @@ static __always_inline __u32 fw_drop_memo_slot(const struct fw_pkt *p, __u32 in_
  * on its own instead of once for every state of fw_ingress that reaches
  * it (inlined, they cost fw_xdp 35,000 more verified instructions). Hence
  * scalars and a packet pointer they test for NULL. */
-__noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 serial)
+__noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 serial,
+			     __u32 any_sport)
 {
 	struct fw_drop_memo *m;
 	const __u32 *w;
-	__u32 slot;
+	__u32 slot, ports;
 
 	if (!p || !fw_drop_memo_applies(p))
 		return 0;
 	w = (const __u32 *)&p->t;
-	slot = fw_drop_memo_slot(p, in_ifindex);
+	ports = fw_drop_memo_ports(w[8], any_sport);
+	slot = fw_drop_memo_slot(p, in_ifindex, ports);
 	m = bpf_map_lookup_elem(&fw_drop_memo, &slot);
 	if (!m || !m->valid || m->serial != serial || m->in_ifindex != in_ifindex)
 		return 0;
 #pragma unroll
 	for (int i = 0; i < 10; i++)
-		if (m->t[i] != w[i])
+		if (m->t[i] != (i == 8 ? ports : w[i]))
 			return 0;
 	if (m->route_epoch != fw_route_epoch_now() || (__u16)(fw_route_tick() - m->tick) > 1)
 		return 0;
@@ -91,29 +104,31 @@ __noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 
 	return 1;
 }
 
-#define FW_DROP_MEMO_HOW(chain, verdict, dnat) ((chain) | (__u32)(verdict) << 8 | (__u32)!!(dnat) << 16)
+#define FW_DROP_MEMO_HOW(chain, verdict, dnat, any_sport)                                          \
+	((chain) | (__u32)(verdict) << 8 | (__u32) !!(dnat) << 16 | (__u32) !!(any_sport) << 24)
 
 /* After a new packet's verdict: remembers a drop it may. rule: the one that
  * dropped it, NULL for the policy; how: FW_DROP_MEMO_HOW(chain, verdict,
- * whether a port forward rewrote it). */
+ * whether a port forward rewrote it, FW_CFG_F_ANY_SPORT). */
 __noinline int fw_drop_memo_remember(const struct fw_pkt *p, const struct fw_rule *rule,
 				     __u32 in_ifindex, __u32 serial, __u32 how)
 {
 	struct fw_drop_memo *m;
 	const __u32 *w;
-	__u32 slot;
+	__u32 slot, ports;
 
-	if (!p || ((how >> 8) & 0xff) != FW_VERDICT_DROP || (how >> 16) || !fw_drop_memo_applies(p) ||
-	    (rule && (rule->flags & FW_RULE_F_LOG)))
+	if (!p || ((how >> 8) & 0xff) != FW_VERDICT_DROP || ((how >> 16) & 0xff) ||
+	    !fw_drop_memo_applies(p) || (rule && (rule->flags & FW_RULE_F_LOG)))
 		return 0;
 	w = (const __u32 *)&p->t;
-	slot = fw_drop_memo_slot(p, in_ifindex);
+	ports = fw_drop_memo_ports(w[8], how >> 24);
+	slot = fw_drop_memo_slot(p, in_ifindex, ports);
 	m = bpf_map_lookup_elem(&fw_drop_memo, &slot);
 	if (!m)
 		return 0;
 #pragma unroll
 	for (int i = 0; i < 10; i++)
-		m->t[i] = w[i];
+		m->t[i] = i == 8 ? ports : w[i];
 	m->in_ifindex = in_ifindex;
 	m->serial = serial;
 	m->route_epoch = fw_route_epoch_now();

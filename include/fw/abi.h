@@ -84,6 +84,9 @@ struct fw_active {
  * address stages give every packet the same class, fw_gen_cfg.const_ab, so
  * the datapath skips them. Bit per chain: FW_CFG_F_CONST_AB << chain. */
 #define FW_CFG_F_CONST_AB 0x2
+/* No rule of either chain names a source port: a flow's verdict is the same
+ * whatever its source port, and the drop memo keys it without one. */
+#define FW_CFG_F_ANY_SPORT 0x8
 
 /* A class id meaning "the empty set of rules" (a table miss). */
 #define FW_CLASS_NONE 0xffffffffu
@@ -192,7 +195,8 @@ struct fw_rule {
 #define FW_DROP_MEMO_POLICY 0xffffffffu /* counter_slot of a policy drop */
 
 struct fw_drop_memo {
-	__u32 t[10];        /* the packet's struct fw_tuple, as words */
+	__u32 t[10];        /* the packet's struct fw_tuple, as words; source
+	                     * port 0 under FW_CFG_F_ANY_SPORT */
 	__u32 in_ifindex;
 	__u32 serial;       /* fw_gen_cfg.serial of the generation that dropped it */
 	__u32 route_epoch;  /* fw_route_epoch then */

@@ -21,6 +21,13 @@ const char *kDropNine = R"({ "version": 1, "policy": {"input": "accept", "forwar
     {"action": "accept", "in": "vlan1", "proto": "udp", "dport": 53}
   ] })";
 
+// A source-port rule: the verdict depends on the source port.
+const char *kSportRule = R"({ "version": 1, "policy": {"input": "accept", "forward": "accept"},
+  "forward": [
+    {"action": "accept", "proto": "udp", "sport": 7777, "dport": 9},
+    {"action": "drop", "proto": "udp", "dport": 9}
+  ] })";
+
 const char *kAcceptNine = R"({ "version": 1, "policy": {"input": "accept", "forward": "accept"},
   "forward": [
     {"action": "accept", "proto": "udp", "dport": 9}
@@ -53,7 +60,7 @@ TEST_CASE("a dropped flow's next packets are dropped by the memo, counted agains
 	CHECK(h.rule("forward", 1).bytes == 4ull * l3);
 
 	// Another flow of the same rule is judged first, then remembered.
-	auto q = Packet::udp("10.1.0.2", "198.51.100.7", 4001, 9);
+	auto q = Packet::udp("10.1.0.2", "198.51.100.8", 4000, 9);
 	CHECK(h.xdp(q, "vlan1").action == XDP_DROP);
 	CHECK(h.xdp(q, "vlan1").action == XDP_DROP);
 	CHECK(memo_hits(h) == m0 + 4);
@@ -65,13 +72,39 @@ TEST_CASE("a dropped flow's next packets are dropped by the memo, counted agains
 	CHECK(memo_hits(h) == m1);
 }
 
+TEST_CASE("without source-port rules the memo takes every source port of a flow; with one, it does not")
+{
+	Harness &h = Harness::get();
+	h.down();
+	h.apply(kDropNine); // no rule names a source port
+	uint64_t m0 = memo_hits(h);
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	for (uint16_t sport = 5001; sport < 5011; sport++)
+		CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", sport, 9), "vlan1").action == XDP_DROP);
+	CHECK(memo_hits(h) == m0 + 10);
+	CHECK(h.rule("forward", 1).packets == 11);
+
+	h.apply(kSportRule);
+	m0 = memo_hits(h);
+	uint64_t accepted0 = h.rule("forward", 1).packets;
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5001, 9), "vlan1").action == XDP_DROP);
+	CHECK(memo_hits(h) == m0); // each source port its own flow
+	// The port the first rule accepts is judged, not taken for the
+	// dropped flow of another source port.
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 7777, 9), "vlan1").action == XDP_PASS);
+	CHECK(h.rule("forward", 1).packets == accepted0 + 1);
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	CHECK(memo_hits(h) == m0 + 1);
+}
+
 TEST_CASE("an apply forgets every remembered drop at once")
 {
 	Harness &h = Harness::get();
 	h.down();
 	h.apply(kDropNine);
 	auto p = Packet::udp("10.1.0.2", "198.51.100.7", 4100, 9);
-	auto kept = Packet::udp("10.1.0.2", "198.51.100.7", 4101, 9);
+	auto kept = Packet::udp("10.1.0.2", "198.51.100.9", 4100, 9);
 	for (auto *q : {&p, &kept}) {
 		CHECK(h.xdp(*q, "vlan1").action == XDP_DROP);
 		CHECK(h.xdp(*q, "vlan1").action == XDP_DROP); // remembered

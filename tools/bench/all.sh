@@ -8,7 +8,8 @@
 #  1. one flow, 10,000 rules: bare XDP router (xdp-fwd) and bare XDP_DROP
 #     (xdp-drop) on the same device; fwctl default, with masquerade, drop at
 #     the last rule; nftables conntrack + masquerade
-#  2. the drop flood with a new source address in every packet
+#  2. drop floods of many flows: a new source port every packet (250
+#     addresses, 64,000 ports each), and a new source address every packet
 #  3. new connections per second (a new flow every packet), 1 and 10,000
 #     rules: fwctl, nftables conntrack (linear, and one set)
 #  4. one, then two generator threads on two CPUs (two rx queues), back
@@ -36,6 +37,9 @@ fwd forward --n 10000 --only xdp-fwd,xdp-drop,fwctl,fwctl-nat,fwctl-drop,nft-ct-
 fwd onecore --n 10000 --only xdp-fwd,fwctl,fwctl-nat
 fwd twocores --n 10000 --threads 2 --only xdp-fwd,fwctl,fwctl-nat
 fwd newsrc-drop --n 10000 --flows 64000 --sources 250 --only xdp-drop,fwctl-drop
+# A new source address every packet (60,000 before one repeats): more flows
+# than the drop memo holds, every packet judged.
+fwd newaddr-drop --n 10000 --flows 1 --sources 60000 --only xdp-drop,fwctl-drop
 fwd newconns --n 1,10000 --flows 64000 --sources 250 --only fwctl,nft-ct,nft-ct-set
 echo "== apply" >&2
 bash "$SRC/tools/bench/apply_bench.sh" --fwctl "$BUILD/fwctl" --runs "$RUNS" --n 1,10000 --shapes ports \
@@ -61,7 +65,8 @@ print("load at the end: " + open("/proc/loadavg").read().strip())
 row("forwarding, 10k rules, default / bare XDP router", med("forward", "fwctl", 10000), med("forward", "xdp-fwd", None), 0.85)
 row("forwarding + masquerade, 10k rules / bare XDP router", med("forward", "fwctl-nat", 10000), med("forward", "xdp-fwd", None), 0.85)
 row("drop at the last of 10k rules / bare XDP_DROP", med("forward", "fwctl-drop", 10000), med("forward", "xdp-drop", None), 0.50)
-row("drop, new source every packet / bare XDP_DROP", med("newsrc-drop", "fwctl-drop", 10000), med("newsrc-drop", "xdp-drop", None), 0.33)
+row("drop, new source port every packet / bare XDP_DROP", med("newsrc-drop", "fwctl-drop", 10000), med("newsrc-drop", "xdp-drop", None), None)
+row("drop, new source address every packet / bare XDP_DROP", med("newaddr-drop", "fwctl-drop", 10000), med("newaddr-drop", "xdp-drop", None), 0.33)
 row("two cores / one core, bare XDP router (reference)", med("twocores", "xdp-fwd", None), med("onecore", "xdp-fwd", None), None)
 row("two cores / one core, fwctl default", med("twocores", "fwctl", 10000), med("onecore", "fwctl", 10000), 1.8)
 row("two cores / one core, fwctl + masquerade", med("twocores", "fwctl-nat", 10000), med("onecore", "fwctl-nat", 10000), 1.8)
