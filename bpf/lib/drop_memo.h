@@ -91,15 +91,15 @@ __noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 
 			return 0;
 	if (m->route_epoch != fw_route_epoch_now() || (__u16)(fw_route_tick() - m->tick) > 1)
 		return 0;
-	if (m->counter_slot == FW_DROP_MEMO_POLICY) {
+	/* A packet `fwctl trace` follows is judged: its event shows the
+	 * route and the rule as they are now (trace: ). */
+	if (fw_trace_now())
+		return 0;
+	if (m->counter_slot == FW_DROP_MEMO_POLICY)
 		fw_stat(m->chain == FW_CHAIN_INPUT ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD,
 			p->l3_len);
-		fw_trace_decided(FW_TRACE_BY_POLICY, 0, FW_VERDICT_DROP); /* trace */
-	} else {
+	else
 		fw_count(&fw_rule_cnt, m->counter_slot, p->l3_len);
-		fw_trace_decided(FW_TRACE_BY_RULE, m->position, FW_VERDICT_DROP); /* trace */
-	}
-	FW_TRACE_SET(chain, m->chain); /* trace */
 	fw_stat(FW_STAT_DROP_MEMO, p->l3_len);
 	return 1;
 }
@@ -134,7 +134,6 @@ __noinline int fw_drop_memo_remember(const struct fw_pkt *p, const struct fw_rul
 	m->route_epoch = fw_route_epoch_now();
 	m->tick = fw_route_tick();
 	m->counter_slot = rule ? rule->counter_slot : FW_DROP_MEMO_POLICY;
-	m->position = rule ? rule->position : 0;
 	m->chain = how & 0xff;
 	m->valid = 1;
 	return 1;

@@ -201,7 +201,6 @@ struct fw_drop_memo {
 	__u32 serial;       /* fw_gen_cfg.serial of the generation that dropped it */
 	__u32 route_epoch;  /* fw_route_epoch then */
 	__u32 counter_slot; /* the rule's, or FW_DROP_MEMO_POLICY */
-	__u32 position;     /* the rule's, for fwctl trace */
 	__u16 tick;         /* coarse clock >> 26 then */
 	__u8 chain;
 	__u8 valid;

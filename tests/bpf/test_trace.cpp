@@ -191,3 +191,30 @@ TEST_CASE("trace: with \"fastpath\": true the first packet of a translated conne
 	CHECK(ev[0].fast == FW_TRACE_FAST_FIRST_NAT);
 	set_trace(h, fw_trace_cfg{});
 }
+
+TEST_CASE("trace: a packet of a flow the drop memo holds is judged while traced")
+{
+	Harness &h = Harness::get();
+	fresh(kRules);
+	auto p = Packet::udp("192.0.2.2", "192.0.2.1", 4000, 9); // "discard", input rule 2
+	uint64_t m0 = h.stat(FW_STAT_DROP_MEMO).packets;
+	CHECK(h.xdp(p, "vlan2").action == XDP_DROP);
+	CHECK(h.xdp(p, "vlan2").action == XDP_DROP);
+	CHECK(h.stat(FW_STAT_DROP_MEMO).packets == m0 + 1); // remembered
+
+	set_trace(h, trace_on());
+	drain(h);
+	CHECK(h.xdp(p, "vlan2").action == XDP_DROP);
+	CHECK(h.stat(FW_STAT_DROP_MEMO).packets == m0 + 1); // judged, not remembered
+	auto ev = drain(h);
+	REQUIRE(ev.size() == 1);
+	CHECK(ev[0].by == FW_TRACE_BY_RULE);
+	CHECK(ev[0].position == 2);
+	CHECK(ev[0].chain == FW_CHAIN_INPUT);
+	CHECK(ev[0].verdict == FW_VERDICT_DROP);
+
+	set_trace(h, fw_trace_cfg{});
+	CHECK(h.xdp(p, "vlan2").action == XDP_DROP);
+	CHECK(h.stat(FW_STAT_DROP_MEMO).packets == m0 + 2);
+	CHECK(h.rule("input", 2).packets == 4);
+}
