@@ -44,9 +44,14 @@ static __always_inline int fw_drop_memo_applies(const struct fw_pkt *p)
 /* The tuple's ports word (struct fw_tuple: sport, then dport, host byte
  * order) with the source port left out when the ruleset never looks at it
  * (FW_CFG_F_ANY_SPORT). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FW_DROP_MEMO_DPORT_MASK 0xffff0000u /* sport is the low half */
+#else
+#define FW_DROP_MEMO_DPORT_MASK 0x0000ffffu
+#endif
 static __always_inline __u32 fw_drop_memo_ports(__u32 ports, __u32 any_sport)
 {
-	return any_sport ? ports & 0xffff0000u : ports;
+	return any_sport ? ports & FW_DROP_MEMO_DPORT_MASK : ports;
 }
 
 static __always_inline __u32 fw_drop_memo_slot(const struct fw_pkt *p, __u32 in_ifindex, __u32 ports)
@@ -63,8 +68,8 @@ static __always_inline __u32 fw_drop_memo_slot(const struct fw_pkt *p, __u32 in_
 }
 
 /* 1 when p's flow was dropped and still would be as far as the memo can
- * tell: counted and traced as then; the caller drops it. serial: the
- * running generation's.
+ * tell: counted as then; the caller drops it. serial: the running
+ * generation's; any_sport: its FW_CFG_F_ANY_SPORT.
  *
  * Both functions are global (never inlined): the verifier checks each once
  * on its own instead of once for every state of fw_ingress that reaches
@@ -92,8 +97,8 @@ __noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 
 	if (m->route_epoch != fw_route_epoch_now() || (__u16)(fw_route_tick() - m->tick) > 1)
 		return 0;
 	/* A packet `fwctl trace` follows is judged: its event shows the
-	 * route and the rule as they are now (trace: ). */
-	if (fw_trace_now())
+	 * route and the rule as they are now. */
+	if (fw_trace_now()) /* trace */
 		return 0;
 	if (m->counter_slot == FW_DROP_MEMO_POLICY)
 		fw_stat(m->chain == FW_CHAIN_INPUT ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD,
