@@ -1,7 +1,8 @@
 #!/bin/bash
 # On the stock kernel: apply a ruleset on a router namespace, attach XDP on
 # ingress and TC on egress (tcx on >= 6.6, clsact + cls_bpf below), forward
-# one UDP port and drop another with real packets, counters asserted, and
+# one UDP port and drop another with real packets, counters asserted (a burst
+# of one dropped flow from the drop memo), and
 # `fwctl status` naming the modes. `fwctl down` leaves no filter behind.
 #   lan (10.1.0.2) --vlan1-- r --vlan2-- wan (192.0.2.2)
 . "$VM_SRC/tests/vm/guest/lib.sh"
@@ -39,6 +40,22 @@ assert_ge 1 "$(echo "$stats" | json_get chains.forward.rules.0.packets)" "forwar
 assert_ge 1 "$(echo "$stats" | json_get chains.forward.rules.1.packets)" "forward rule 1 counted the pings"
 assert_ge 1 "$(echo "$stats" | json_get chains.forward.policy_packets)" "forward policy counted UDP 7001"
 assert_ge 1 "$(echo "$stats" | json_get chains.input.policy_packets)" "input policy counted UDP 501"
+
+# The drop memo on the stock kernel's verifier and JIT: a burst of one flow
+# the forward policy drops, well inside the memo's 67 ms: the first packet
+# is judged, the rest are dropped from memory (on the CPU that judged it),
+# every one counted against the policy.
+pol0=$(echo "$stats" | json_get chains.forward.policy_packets)
+memo0=$(echo "$stats" | json_get other.drop_memo.packets)
+nsx lan "$E2E_PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 40123))
+for i in range(20):
+    s.sendto(b"memo", ("192.0.2.2", 7001))'
+stats=$(fw r stats --json)
+assert_ge $((pol0 + 20)) "$(echo "$stats" | json_get chains.forward.policy_packets)" "forward policy counted all 20 of the burst"
+assert_ge $((memo0 + 1)) "$(echo "$stats" | json_get other.drop_memo.packets)" "the drop memo dropped some of them"
 
 # Reply traffic of an accepted flow comes back through TC egress (conntrack).
 assert_udp_ok lan wan 192.0.2.2 7000
