@@ -251,7 +251,7 @@ void Runtime::write_port_and_proto_classes(uint32_t gen, const CompiledTables &t
 // forwards and the generation config.
 void Runtime::write_rules(uint32_t gen, const GenerationImage &img)
 {
-	percpu_counters_zero(fd("fw_rule_cnt"), img.fresh_slots, "counters");
+	rule_counters().zero(img.fresh_slots);
 	Mapped rules(fd("fw_rules"), sizeof(fw_rule) * FW_GENS * FW_MAX_RULES);
 	std::copy(img.rules.begin(), img.rules.end(), rules.as<fw_rule>() + gen * FW_MAX_RULES);
 	int nat_fd = fd("fw_nat"), pf_fd = fd("fw_pf");
@@ -293,13 +293,17 @@ void Runtime::switch_and_attach(uint32_t gen, const fw_active &previous, bool fr
 		// (the generation just written is in the maps they read).
 		swapped = next_ != nullptr;
 		swap_datapath();
+		PhaseTimer phase;
 		detach_uppers_of(plan); // the kernel refuses XDP below an upper that has one
 		for (auto &[name, idx] : plan.attach)
 			attach_unless_vanished(idx, name);
 		attach_xfrm_ingress(plan);
+		phase("  interfaces");
 		if (fresh_load) {
 			attach_xfrm_output();
+			phase("  IPsec hooks");
 			attach_route_hooks();
+			phase("  route hooks");
 		}
 		if (xfrm_policies_present())
 			xfrm_epoch_bump(); // the fast path's guard on (bpf/lib/xfrm_fast.h)

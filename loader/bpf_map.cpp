@@ -14,7 +14,7 @@ Mapped::Mapped(int fd, size_t bytes)
 	len = (bytes + page - 1) / page * page;
 	p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
-		throw SystemError(errno_message("mmap of a classifier map", errno));
+		throw SystemError(errno_message("mmap of a BPF map", errno));
 }
 
 Mapped::~Mapped()
@@ -45,6 +45,55 @@ CounterValue percpu_counter_sum(int fd, uint32_t key)
 			c.bytes += x.bytes;
 		}
 	return c;
+}
+
+uint32_t rule_counter_entries() { return FW_MAX_COUNTER_SLOTS * (uint32_t)possible_cpus(); }
+
+RuleCounterView::RuleCounterView(int fd)
+{
+	struct bpf_map_info info {};
+	uint32_t len = sizeof(info);
+	if (bpf_map_get_info_by_fd(fd, &info, &len) != 0)
+		throw SystemError(errno_message("cannot read the counters map", errno));
+	if (info.value_size != sizeof(fw_counter) || info.max_entries % FW_MAX_COUNTER_SLOTS != 0)
+		throw SystemError("the counters map has " + std::to_string(info.max_entries) + " entries of " +
+				  std::to_string(info.value_size) + " bytes, not CPUs x " +
+				  std::to_string(FW_MAX_COUNTER_SLOTS) + " of " + std::to_string(sizeof(fw_counter)));
+	regions_ = info.max_entries / FW_MAX_COUNTER_SLOTS;
+	map_ = std::make_unique<Mapped>(fd, (size_t)info.max_entries * sizeof(fw_counter));
+}
+
+CounterValue RuleCounterView::sum(uint32_t slot) const
+{
+	CounterValue c;
+	if (slot >= FW_MAX_COUNTER_SLOTS)
+		return c;
+	// Each CPU's program writes its own region while this reads: a word
+	// read is whole on 64-bit; packets and bytes may be one packet apart.
+	const volatile fw_counter *all = map_->as<fw_counter>();
+	for (uint32_t r = 0; r < regions_; r++) {
+		c.packets += all[(size_t)r * FW_MAX_COUNTER_SLOTS + slot].packets;
+		c.bytes += all[(size_t)r * FW_MAX_COUNTER_SLOTS + slot].bytes;
+	}
+	return c;
+}
+
+void RuleCounterView::zero(const std::vector<uint32_t> &slots)
+{
+	fw_counter *all = map_->as<fw_counter>();
+	for (uint32_t slot : slots)
+		if (slot < FW_MAX_COUNTER_SLOTS)
+			for (uint32_t r = 0; r < regions_; r++)
+				all[(size_t)r * FW_MAX_COUNTER_SLOTS + slot] = fw_counter{};
+}
+
+void RuleCounterView::add(uint32_t slot, const CounterValue &c)
+{
+	if (slot >= FW_MAX_COUNTER_SLOTS)
+		return;
+	fw_counter &first = map_->as<fw_counter>()[slot];
+	first.packets += c.packets;
+	first.bytes += c.bytes;
 }
 
 void percpu_counters_zero(int fd, const std::vector<uint32_t> &keys, const char *what)

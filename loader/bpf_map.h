@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,6 +136,25 @@ struct CounterValue {
 // One key of a per-CPU array of fw_counter, summed over the CPUs (zero
 // when the lookup fails).
 CounterValue percpu_counter_sum(int fd, uint32_t key);
+
+// fw_rule_cpu_cnt mapped: one region of FW_MAX_COUNTER_SLOTS counters per
+// possible CPU (fw/abi.h), summed here.
+class RuleCounterView {
+public:
+	explicit RuleCounterView(int fd);
+	CounterValue sum(uint32_t slot) const;
+	// Zeroes the slots in every CPU's region (before a rule takes them).
+	void zero(const std::vector<uint32_t> &slots);
+	// Adds to a slot in the first CPU's region (an upgrade's carried counts).
+	void add(uint32_t slot, const CounterValue &c);
+
+private:
+	uint32_t regions_ = 0;
+	std::unique_ptr<Mapped> map_;
+};
+
+// Entries of fw_rule_cpu_cnt on this machine.
+uint32_t rule_counter_entries();
 // Sets per-CPU fw_counter slots to zero on every CPU.
 void percpu_counters_zero(int fd, const std::vector<uint32_t> &keys, const char *what);
 

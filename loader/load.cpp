@@ -38,6 +38,22 @@ const std::string &datapath_elf_hash()
 	return h;
 }
 
+// This build's BPF object, opened, its counters sized for this machine's
+// CPUs (fw_rule_cpu_cnt: a region per CPU). nullptr and errno on failure.
+static struct fw_bpf *open_datapath_object()
+{
+	struct fw_bpf *o = fw_bpf__open();
+	if (!o)
+		return nullptr;
+	int err = bpf_map__set_max_entries(o->maps.fw_rule_cpu_cnt, rule_counter_entries());
+	if (err) {
+		fw_bpf__destroy(o);
+		errno = -err;
+		return nullptr;
+	}
+	return o;
+}
+
 namespace {
 
 // What this build expects of each of its (non-internal) maps.
@@ -50,7 +66,7 @@ const std::map<std::string, MapLayout> &expected_map_layouts()
 	static const std::map<std::string, MapLayout> layouts = [] {
 		std::map<std::string, MapLayout> out;
 		libbpf_print_fn_t old = libbpf_set_print(nullptr);
-		struct fw_bpf *skel = fw_bpf__open();
+		struct fw_bpf *skel = open_datapath_object();
 		libbpf_set_print(old);
 		if (!skel)
 			throw SystemError(errno_message("cannot open the BPF object", errno));
@@ -114,10 +130,7 @@ void Runtime::check_map_layout(const std::string &name, int fd) const
 
 void Runtime::remove_all_pins()
 {
-	for (auto &[_, f] : fds_)
-		if (f >= 0)
-			close(f);
-	fds_.clear();
+	close_fds();
 	for (auto &n : pin_names()) {
 		if (n.rfind("link_", 0) == 0)
 			detach_pin(n);
@@ -125,14 +138,14 @@ void Runtime::remove_all_pins()
 	}
 }
 
-// The largest maps (the connection table, the per-CPU counters, then a
+// The largest maps (the connection table, the counters, then a
 // few of some MiB) take most of a first apply: the kernel allocates and
 // zeroes tens of MiB for each. Created side by side on their own threads and
 // handed to libbpf, they cost the longest one instead of their sum. Plain
 // key/value maps (no BTF-described fields), so no BTF is needed.
 static void precreate_big_maps(struct fw_bpf *skel)
 {
-	struct bpf_map *maps[] = {skel->maps.fw_ct,   skel->maps.fw_rule_cnt, skel->maps.fw_cls_port,
+	struct bpf_map *maps[] = {skel->maps.fw_ct,   skel->maps.fw_rule_cpu_cnt, skel->maps.fw_cls_port,
 				  skel->maps.fw_meta, skel->maps.fw_rules,    skel->maps.fw_frag};
 	constexpr size_t n = sizeof(maps) / sizeof(maps[0]);
 	int fds[n];
@@ -245,7 +258,7 @@ struct ProgramObjects {
 void load_programs_side_by_side(struct fw_bpf *maps_skel, ProgramObjects &out, uint32_t ct_connections)
 {
 	for (int group = 0; group < 2; group++) {
-		struct fw_bpf *o = fw_bpf__open();
+		struct fw_bpf *o = open_datapath_object();
 		if (!o)
 			throw SystemError(errno_message("cannot open the BPF object", errno));
 		out.objs.push_back(o);
@@ -284,7 +297,7 @@ void Runtime::load_fresh(uint32_t ct_connections)
 	PhaseTimer phase;
 	require_kernel_features(); // an older kernel: the missing feature by name
 	remove_all_pins(); // leftovers of an apply killed half-way
-	struct fw_bpf *skel = fw_bpf__open();
+	struct fw_bpf *skel = open_datapath_object();
 	if (!skel)
 		throw SystemError(errno_message("cannot open the BPF object", errno));
 	// The connection table's size is fixed here, for the datapath's life.
@@ -341,21 +354,15 @@ void Runtime::drop_replacement()
 	fw_bpf__destroy(next_);
 	next_ = nullptr;
 	next_new_maps_.clear();
-	for (auto &[_, f] : fds_)
-		if (f >= 0)
-			close(f);
-	fds_.clear(); // reopened from the pins, which are untouched
+	close_fds(); // reopened from the pins, which are untouched
 }
 
 void Runtime::load_replacement(bool keep_maps, uint32_t ct_connections)
 {
 	PhaseTimer phase;
 	require_kernel_features();
-	for (auto &[_, f] : fds_)
-		if (f >= 0)
-			close(f);
-	fds_.clear();
-	struct fw_bpf *skel = fw_bpf__open();
+	close_fds();
+	struct fw_bpf *skel = open_datapath_object();
 	if (!skel)
 		throw SystemError(errno_message("cannot open the BPF object", errno));
 	std::set<std::string> fresh;
@@ -426,10 +433,35 @@ std::string prog_name_of_id(uint32_t id)
 
 } // namespace
 
+// Builds before fw_rule_cpu_cnt counted rules in a per-CPU array,
+// fw_rule_cnt (same slots): its sums go into the new map's first region,
+// so an upgrade keeps every rule's counters.
+static void carry_per_cpu_rule_counters(const std::string &old_pin, int new_fd)
+{
+	Fd old(bpf_obj_get(old_pin.c_str()));
+	struct bpf_map_info info {};
+	uint32_t len = sizeof(info);
+	if (old.fd < 0 || bpf_map_get_info_by_fd(old.fd, &info, &len) != 0 ||
+	    info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(fw_counter))
+		return;
+	RuleCounterView counters(new_fd);
+	const uint32_t slots = std::min<uint32_t>(info.max_entries, FW_MAX_COUNTER_SLOTS);
+	for (uint32_t slot = 0; slot < slots; slot++) {
+		CounterValue c = percpu_counter_sum(old.fd, slot);
+		if (c.packets || c.bytes)
+			counters.add(slot, c);
+	}
+}
+
 void Runtime::swap_datapath()
 {
 	if (!next_)
 		return;
+	// 0. Counters of a build with the per-CPU counter map: copied before
+	// the programs change (what the old ones count after the copy, for the
+	// moment until their swap, is not carried).
+	if (next_new_maps_.count("fw_rule_cpu_cnt"))
+		carry_per_cpu_rule_counters(pin_path("fw_rule_cnt"), bpf_map__fd(next_->maps.fw_rule_cpu_cnt));
 	// 1. Every interface's program, in place: a link update is one
 	// pointer swap in the kernel, so each hook runs the old program or the
 	// new one, never none.

@@ -27,9 +27,7 @@ Runtime::Runtime(std::string pin_dir) : pin_dir_(std::move(pin_dir))
 Runtime::~Runtime()
 {
 	drop_replacement();
-	for (auto &[_, f] : fds_)
-		if (f >= 0)
-			close(f);
+	close_fds();
 	if (lock_fd_ >= 0)
 		close(lock_fd_); // releases the flock
 }
@@ -266,7 +264,23 @@ void Runtime::down()
 	remove_all_pins();
 }
 
-CounterValue Runtime::rule_counter(uint32_t slot) const { return percpu_counter_sum(fd("fw_rule_cnt"), slot); }
+void Runtime::close_fds() const
+{
+	counter_view_.reset();
+	for (auto &[_, f] : fds_)
+		if (f >= 0)
+			close(f);
+	fds_.clear();
+}
+
+RuleCounterView &Runtime::rule_counters() const
+{
+	if (!counter_view_)
+		counter_view_ = std::make_unique<RuleCounterView>(fd("fw_rule_cpu_cnt"));
+	return *counter_view_;
+}
+
+CounterValue Runtime::rule_counter(uint32_t slot) const { return rule_counters().sum(slot); }
 
 CounterValue Runtime::stat_counter(uint32_t stat) const { return percpu_counter_sum(fd("fw_stats"), stat); }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -152,6 +153,11 @@ private:
 	// Names in the pin dir (no dot files), sorted; empty when it is absent.
 	std::vector<std::string> pin_names() const;
 	int fd(const std::string &name) const;
+	// Closes every cached descriptor (and the counter view over one).
+	void close_fds() const;
+	// fw_rule_cpu_cnt, mapped once per descriptor.
+	RuleCounterView &rule_counters() const;
+	mutable std::unique_ptr<RuleCounterView> counter_view_;
 	void load_fresh(uint32_t ct_connections);
 	// Upgrades (load.cpp): loads this build's object over the pinned one,
 	// reusing pinned maps (keep_maps: each must have this build's layout)

@@ -145,7 +145,7 @@ static __always_inline struct fw_rule *fw_rule_of(__u8 gen, __u32 rule_idx, cons
 		return NULL;
 	rule = bpf_map_lookup_elem(&fw_rules, &(__u32){ gen * FW_MAX_RULES + rule_idx });
 	if (rule)
-		fw_count(&fw_rule_cnt, rule->counter_slot, p->l3_len);
+		fw_rule_count(rule->counter_slot, p->l3_len);
 	return rule;
 }
 

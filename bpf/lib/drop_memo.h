@@ -104,7 +104,7 @@ __noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 
 		fw_stat(m->chain == FW_CHAIN_INPUT ? FW_STAT_POLICY_INPUT : FW_STAT_POLICY_FORWARD,
 			p->l3_len);
 	else
-		fw_count(&fw_rule_cnt, m->counter_slot, p->l3_len);
+		fw_rule_count(m->counter_slot, p->l3_len);
 	fw_stat(FW_STAT_DROP_MEMO, p->l3_len);
 	return 1;
 }

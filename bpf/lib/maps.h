@@ -90,12 +90,15 @@ struct {
 	__type(value, struct fw_rule);
 } fw_rules SEC(".maps");
 
+/* Rule counters, one region of FW_MAX_COUNTER_SLOTS per possible CPU (the
+ * loader sets max_entries to that times the CPU count; fw/abi.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FW_MAX_COUNTER_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct fw_counter);
-} fw_rule_cnt SEC(".maps");
+} fw_rule_cpu_cnt SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -379,6 +382,15 @@ static __always_inline void fw_count(void *map, __u32 idx, __u32 len)
 		c->packets++;
 		c->bytes += len;
 	}
+}
+
+/* A rule's counter slot, in this CPU's region: no other CPU writes it, as
+ * with a per-CPU map, whose creation allocates slot by slot (~60 ms). */
+static __always_inline void fw_rule_count(__u32 slot, __u32 len)
+{
+	if (slot >= FW_MAX_COUNTER_SLOTS)
+		return;
+	fw_count(&fw_rule_cpu_cnt, bpf_get_smp_processor_id() * FW_MAX_COUNTER_SLOTS + slot, len);
 }
 
 static __always_inline void fw_stat(__u32 stat, __u32 len)

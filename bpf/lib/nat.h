@@ -388,7 +388,7 @@ static __always_inline int fw_pf_apply(void *data, void *data_end, struct fw_pkt
 
 	if (r->to_dport && p->has_ports)
 		port = r->to_dport + (p->t.dport - r->dport_lo);
-	fw_count(&fw_rule_cnt, r->counter_slot, p->l3_len);
+	fw_rule_count(r->counter_slot, p->l3_len);
 	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, r->to_daddr, port);
 }
 
@@ -490,7 +490,7 @@ static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struc
 				     .nat = (c->dnat ? FW_CT_NAT_DNAT : 0) | (nr ? FW_CT_NAT_SNAT : 0),
 			     });
 	if (rc > 0 && nr)
-		fw_count(&fw_rule_cnt, nr->counter_slot, p->l3_len);
+		fw_rule_count(nr->counter_slot, p->l3_len);
 	return rc < 0 ? -1 : 0;
 }
 

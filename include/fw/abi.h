@@ -184,7 +184,7 @@ struct fw_rule {
 	__u8 chain;
 	__u8 pad;
 	__u32 position;     /* 1-based, in its chain, as the file has it */
-	__u32 counter_slot; /* index into fw_rule_cnt (survives re-applies) */
+	__u32 counter_slot; /* slot in fw_rule_cpu_cnt (survives re-applies) */
 	__u32 pad1;
 };
 
@@ -206,9 +206,10 @@ struct fw_drop_memo {
 	__u8 valid;
 };
 
-/* fw_rule_cnt (PERCPU_ARRAY, FW_MAX_COUNTER_SLOTS) and fw_stats
- * (PERCPU_ARRAY, FW_STAT_MAX): summed over CPUs in user space. Bytes are
- * layer-3 lengths, as nftables counts. */
+/* fw_rule_cpu_cnt (ARRAY, mmapable, FW_MAX_COUNTER_SLOTS entries per
+ * possible CPU: key cpu * FW_MAX_COUNTER_SLOTS + slot, each CPU writing
+ * only its own region) and fw_stats (PERCPU_ARRAY, FW_STAT_MAX): summed over
+ * CPUs in user space. Bytes are layer-3 lengths, as nftables counts. */
 struct fw_counter {
 	__u64 packets;
 	__u64 bytes;
@@ -370,7 +371,7 @@ struct fw_nat_rule {
 			       * (the watcher follows RTM_NEWADDR/DELADDR);
 			       * 0 while it has none: its packets are dropped */
 	struct fw_prefix4 saddr; /* mask 0: any source but `to` itself */
-	__u32 counter_slot;   /* fw_rule_cnt: connections translated */
+	__u32 counter_slot;   /* fw_rule_cpu_cnt: connections translated */
 	__u32 n_exempt;
 	struct fw_prefix4 exempt[FW_NAT_MAX_EXEMPT]; /* destinations left alone */
 };
@@ -385,7 +386,7 @@ struct fw_pf_rule {
 			    * (a range keeps its offset) */
 	__u8 proto;
 	__u8 pad;
-	__u32 counter_slot; /* fw_rule_cnt: connections forwarded */
+	__u32 counter_slot; /* fw_rule_cpu_cnt: connections forwarded */
 };
 
 /* Stacked devices (bpf/lib/stack.h, docs/stacked.md): each frame is judged
