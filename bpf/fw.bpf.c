@@ -80,6 +80,8 @@ static __always_inline int fw_egress(struct __sk_buff *skb, int l3)
 	rc = l3 ? fw_parse_l3(data, data_end, &p) : fw_parse(data, data_end, &p);
 	if (rc != FW_PARSE_OK)
 		return TC_ACT_OK; /* egress is not filtered: no output chain */
+	if (fw_pkt_forget(&p))
+		return TC_ACT_SHOT;
 	if (fw_ct_is_icmp_error(&p)) {
 		rc = fw_nat_icmp_egress(skb, &p);
 		if (rc)

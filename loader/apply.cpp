@@ -99,6 +99,24 @@ void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 	commit(*p.image);
 }
 
+// What a first load verifies: the programs of Ethernet-like interfaces
+// (most of what a router has) and those the interfaces this apply attaches
+// to need. The others (the L3 variants for TUN and PPP devices, the IPsec
+// ingress ones) are verified when an interface first needs them, or by
+// the watcher as it starts: the verifier's time is most of a first apply.
+static std::set<std::string> programs_needed(const StackPlan &plan)
+{
+	std::set<std::string> p = {"fw_xdp", "fw_tc_egress", "fw_tc_ingress", "fw_tc_reject"};
+	for (auto &[name, idx] : plan.attach)
+		if (is_l3_device(name)) {
+			p.insert("fw_xdp_l3");
+			p.insert("fw_tc_egress_l3");
+		}
+	for (auto &[name, idx] : plan.xfrm_only)
+		p.insert(is_l3_device(name) ? "fw_tc_ingress_xfrm_l3" : "fw_tc_ingress_xfrm");
+	return p;
+}
+
 void Runtime::commit(const GenerationImage &img)
 {
 	auto t0 = std::chrono::steady_clock::now();
@@ -127,7 +145,7 @@ void Runtime::commit(const GenerationImage &img)
 		}
 	}
 	if (fresh_load)
-		load_fresh(rs.ct_connections());
+		load_fresh(rs.ct_connections(), programs_needed(plan));
 	struct fw_active act {};
 	uint32_t zero = 0;
 	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)

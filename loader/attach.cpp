@@ -36,7 +36,7 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 	std::string xdp_pin = pin_path("link_xdp_" + std::to_string(ifindex));
 	std::string tc_pin = pin_path("link_tc_" + std::to_string(ifindex));
 	if (access(xdp_pin.c_str(), F_OK) != 0) {
-		int prog = fd(l3 ? "prog_fw_xdp_l3" : "prog_fw_xdp");
+		int prog = program_fd(l3 ? "fw_xdp_l3" : "fw_xdp");
 		LIBBPF_OPTS(bpf_link_create_opts, o);
 		// Native wherever the driver has it, a veth with a NAPI-less peer
 		// included: reject answers leave through TC (fw_tc_ingress), not
@@ -61,7 +61,7 @@ void Runtime::attach(uint32_t ifindex, const std::string &ifname)
 	if (!l3)
 		attach_tc_ingress(ifindex, ifname);
 	if (access(tc_pin.c_str(), F_OK) != 0) {
-		int prog = fd(l3 ? "prog_fw_tc_egress_l3" : "prog_fw_tc_egress");
+		int prog = program_fd(l3 ? "fw_tc_egress_l3" : "fw_tc_egress");
 		LIBBPF_OPTS(bpf_link_create_opts, o);
 		int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_EGRESS, &o);
 		if (link < 0 && tc_clsact::tcx_missing(errno))
@@ -84,7 +84,7 @@ void Runtime::attach_tc_ingress(uint32_t ifindex, const std::string &ifname)
 	if (access(pin.c_str(), F_OK) == 0)
 		return;
 	LIBBPF_OPTS(bpf_link_create_opts, o);
-	int prog = fd(xdp_attached_native(ifindex) ? "prog_fw_tc_ingress" : "prog_fw_tc_reject");
+	int prog = program_fd(xdp_attached_native(ifindex) ? "fw_tc_ingress" : "fw_tc_reject");
 	int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_INGRESS, &o);
 	if (link < 0 && tc_clsact::tcx_missing(errno))
 		return tc_clsact::attach(prog, ifindex, ifname, pin); // kernel < 6.6: clsact ingress

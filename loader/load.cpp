@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <functional>
 #include <thread>
 #include <unistd.h>
 
@@ -227,21 +228,23 @@ static void load_skeleton(struct fw_bpf *skel, uint32_t ct_connections)
 namespace {
 
 // The kernel verifies a program on the thread that loads it, and one
-// object's programs load one after the other: ~340,000 instructions on
-// Linux 6.18, the better part of a first apply. So the programs are
-// verified in two objects side by side, each sharing the maps of the one
-// that created them (bpf_map__reuse_fd), split about evenly by what the
-// verifier does for each (build/verifier_stats: fw_xdp ~95k, fw_tc_egress
-// ~66k, fw_xdp_l3 ~46k, fw_tc_egress_l3 ~41k, the TC ingress ones ~27-35k).
-bool in_first_group(const char *prog)
+// object's programs load one after the other. So programs are verified in
+// two objects side by side, each sharing the maps of the one that created
+// them (bpf_map__reuse_fd), split about evenly by what the verifier does
+// for each: thousands of instructions it processes on Linux 6.18
+// (build/verifier_stats).
+int verifier_weight(const std::string &prog)
 {
-	for (const char *p : {"fw_xdp", "fw_tc_reject", "fw_tc_ingress", "fw_tc_egress_l3"})
-		if (strcmp(prog, p) == 0)
-			return true;
-	return false;
+	static const std::map<std::string, int> weight = {
+		{"fw_xdp", 95},		   {"fw_tc_egress", 66},	  {"fw_xdp_l3", 46},
+		{"fw_tc_egress_l3", 41},   {"fw_tc_ingress", 35},	  {"fw_tc_ingress_xfrm", 33},
+		{"fw_tc_ingress_xfrm_l3", 27}, {"fw_tc_reject", 0},
+	};
+	auto it = weight.find(prog);
+	return it == weight.end() ? 30 : it->second;
 }
 
-// The program objects of a fresh load; destroys them as a whole.
+// The program objects of a load; destroys them as a whole.
 struct ProgramObjects {
 	std::vector<struct fw_bpf *> objs;
 	ProgramObjects() = default;
@@ -253,11 +256,26 @@ struct ProgramObjects {
 	}
 };
 
-// Opens the two program objects over maps_skel's maps (already created)
-// and loads them on two threads. Throws like load_skeleton.
-void load_programs_side_by_side(struct fw_bpf *maps_skel, ProgramObjects &out, uint32_t ct_connections)
+// Loads `programs` in up to two objects on two threads, each object's maps
+// the ones map_fd(name) gives (created already). Throws like load_skeleton.
+void load_programs_side_by_side(const std::function<int(const char *)> &map_fd,
+				const std::set<std::string> &programs, ProgramObjects &out, uint32_t ct_connections)
 {
-	for (int group = 0; group < 2; group++) {
+	// Heaviest first, each to the lighter group.
+	std::vector<std::string> order(programs.begin(), programs.end());
+	std::stable_sort(order.begin(), order.end(), [](const std::string &a, const std::string &b) {
+		return verifier_weight(a) > verifier_weight(b);
+	});
+	std::set<std::string> groups[2];
+	int load[2] = {0, 0};
+	for (auto &p : order) {
+		int g = load[1] < load[0] ? 1 : 0;
+		groups[g].insert(p);
+		load[g] += verifier_weight(p);
+	}
+	for (auto &group : groups) {
+		if (group.empty())
+			continue;
 		struct fw_bpf *o = open_datapath_object();
 		if (!o)
 			throw SystemError(errno_message("cannot open the BPF object", errno));
@@ -265,24 +283,27 @@ void load_programs_side_by_side(struct fw_bpf *maps_skel, ProgramObjects &out, u
 		struct bpf_map *m;
 		bpf_object__for_each_map(m, o->obj)
 		{
-			struct bpf_map *same = bpf_object__find_map_by_name(maps_skel->obj, bpf_map__name(m));
-			int err = same ? bpf_map__reuse_fd(m, bpf_map__fd(same)) : -ENOENT;
+			int f = map_fd(bpf_map__name(m));
+			int err = f >= 0 ? bpf_map__reuse_fd(m, f) : -ENOENT;
 			if (err)
 				throw SystemError(errno_message(std::string("cannot share the map ") + bpf_map__name(m) +
 									" between program objects",
 								-err));
 		}
 		struct bpf_program *p;
-		bpf_object__for_each_program(p, o->obj)
-			bpf_program__set_autoload(p, in_first_group(bpf_program__name(p)) == (group == 0));
+		bpf_object__for_each_program(p, o->obj) bpf_program__set_autoload(p, group.count(bpf_program__name(p)));
 	}
 	int errs[2] = {0, 0};
 	std::string libbpf_log;
 	{
 		LibbpfLogCapture capture;
-		std::thread second([&] { errs[1] = fw_bpf__load(out.objs[1]); });
-		errs[0] = fw_bpf__load(out.objs[0]);
-		second.join();
+		std::thread second;
+		if (out.objs.size() > 1)
+			second = std::thread([&] { errs[1] = fw_bpf__load(out.objs[1]); });
+		if (!out.objs.empty())
+			errs[0] = fw_bpf__load(out.objs[0]);
+		if (second.joinable())
+			second.join();
 		libbpf_log = capture.text();
 	}
 	for (int err : errs)
@@ -292,7 +313,39 @@ void load_programs_side_by_side(struct fw_bpf *maps_skel, ProgramObjects &out, u
 
 } // namespace
 
-void Runtime::load_fresh(uint32_t ct_connections)
+const std::set<std::string> &all_programs()
+{
+	static const std::set<std::string> names = [] {
+		std::set<std::string> out;
+		libbpf_print_fn_t old = libbpf_set_print(nullptr);
+		struct fw_bpf *o = fw_bpf__open();
+		libbpf_set_print(old);
+		if (!o)
+			throw SystemError(errno_message("cannot open the BPF object", errno));
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, o->obj) out.insert(bpf_program__name(p));
+		fw_bpf__destroy(o);
+		return out;
+	}();
+	return names;
+}
+
+void Runtime::pin_programs(const std::vector<struct fw_bpf *> &objs)
+{
+	for (auto *o : objs) {
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, o->obj)
+		{
+			if (!bpf_program__autoload(p))
+				continue;
+			std::string pin = pin_path(std::string("prog_") + bpf_program__name(p));
+			if (bpf_program__pin(p, pin.c_str()) != 0)
+				throw SystemError(errno_message("cannot pin program " + pin, errno));
+		}
+	}
+}
+
+void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &programs)
 {
 	PhaseTimer phase;
 	require_kernel_features(); // an older kernel: the missing feature by name
@@ -316,7 +369,12 @@ void Runtime::load_fresh(uint32_t ct_connections)
 	phase("  other maps");
 	ProgramObjects progs;
 	try {
-		load_programs_side_by_side(skel, progs, ct_connections);
+		load_programs_side_by_side(
+			[&](const char *name) {
+				struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, name);
+				return m ? bpf_map__fd(m) : -1;
+			},
+			programs, progs, ct_connections);
 	} catch (...) {
 		fw_bpf__destroy(skel);
 		throw;
@@ -334,17 +392,42 @@ void Runtime::load_fresh(uint32_t ct_connections)
 			fail("cannot pin map " + std::string(bpf_map__name(m)), errno);
 	}
 	fault_point("pin"); // maps pinned, programs not yet
-	for (auto *o : progs.objs)
-		bpf_object__for_each_program(p, o->obj)
-		{
-			if (!bpf_program__autoload(p))
-				continue;
-			std::string pin = pin_path(std::string("prog_") + bpf_program__name(p));
-			if (bpf_program__pin(p, pin.c_str()) != 0)
-				fail("cannot pin program " + pin, errno);
-		}
+	try {
+		pin_programs(progs.objs);
+	} catch (...) {
+		fw_bpf__destroy(skel);
+		remove_all_pins();
+		throw;
+	}
 	fw_bpf__destroy(skel);
 	abi_checked_ = true; // ours, just written
+}
+
+void Runtime::load_missing_programs(const std::set<std::string> &wanted)
+{
+	PhaseTimer phase;
+	std::set<std::string> missing;
+	for (auto &p : wanted)
+		if (access(pin_path("prog_" + p).c_str(), F_OK) != 0)
+			missing.insert(p);
+	if (missing.empty())
+		return;
+	// Only next to this build's own programs: another build's pins are
+	// taken over by an apply first (load_replacement), never mixed.
+	auto st = applied();
+	if (!st || st->elf_hash != datapath_elf_hash())
+		throw SystemError("the program " + *missing.begin() + " is not loaded here and the pinned datapath " +
+				  "is another fwctl build's: `fwctl apply` takes it over first");
+	ProgramObjects progs;
+	load_programs_side_by_side([&](const char *name) { return fd(name); }, missing, progs, ct_capacity());
+	pin_programs(progs.objs);
+	phase("  verify programs loaded on demand");
+}
+
+int Runtime::program_fd(const std::string &prog)
+{
+	load_missing_programs({prog});
+	return fd("prog_" + prog);
 }
 
 void Runtime::drop_replacement()

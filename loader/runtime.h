@@ -109,6 +109,10 @@ public:
 	CounterValue rule_counter(uint32_t slot) const;
 	CounterValue stat_counter(uint32_t stat) const;
 	int map_fd(const std::string &name) const; // opened from its pin, -1 if absent
+	// Loads and pins those of `programs` not pinned yet, against the pinned
+	// maps of this build's datapath (the watcher: all of them, before the
+	// first interface that needs one appears).
+	void load_missing_programs(const std::set<std::string> &programs);
 	// The route hooks are attached (loader/route_hooks.cpp).
 	bool route_hooks_attached() const;
 	// Every pinned map, by name; empty when nothing is loaded.
@@ -158,7 +162,13 @@ private:
 	// fw_rule_cpu_cnt, mapped once per descriptor.
 	RuleCounterView &rule_counters() const;
 	mutable std::unique_ptr<RuleCounterView> counter_view_;
-	void load_fresh(uint32_t ct_connections);
+	// Creates the maps and loads `programs` (of all_programs()) only: the
+	// rest load when an interface first needs them (program_fd).
+	void load_fresh(uint32_t ct_connections, const std::set<std::string> &programs);
+	// The descriptor of a pinned program, loading it first (against the
+	// pinned maps) if this datapath has not needed it yet.
+	int program_fd(const std::string &prog);
+	void pin_programs(const std::vector<struct fw_bpf *> &objs);
 	// Upgrades (load.cpp): loads this build's object over the pinned one,
 	// reusing pinned maps (keep_maps: each must have this build's layout)
 	// or creating all anew; its maps and programs go to fds_.

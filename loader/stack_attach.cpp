@@ -53,7 +53,7 @@ void Runtime::attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname
 	if (access(pin.c_str(), F_OK) == 0)
 		return;
 	LIBBPF_OPTS(bpf_link_create_opts, o);
-	int prog = fd(is_l3_device(ifname) ? "prog_fw_tc_ingress_xfrm_l3" : "prog_fw_tc_ingress_xfrm");
+	int prog = program_fd(is_l3_device(ifname) ? "fw_tc_ingress_xfrm_l3" : "fw_tc_ingress_xfrm");
 	int link = bpf_link_create(prog, (int)ifindex, BPF_TCX_INGRESS, &o);
 	if (link < 0 && tc_clsact::tcx_missing(errno))
 		return tc_clsact::attach(prog, ifindex, ifname, pin); // kernel < 6.6: clsact ingress

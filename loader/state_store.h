@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ Ruleset ruleset_from_canonical_json(const nlohmann::json &j);
 
 // The hash of the BPF object this fwctl was built with (load.cpp).
 const std::string &datapath_elf_hash();
+
+// The names of the datapath's programs (fw_xdp, fw_tc_egress, ...; load.cpp).
+const std::set<std::string> &all_programs();
 
 // The hash `apply` records for a ruleset (of its canonical JSON).
 std::string ruleset_hash(const Ruleset &rs);

@@ -175,7 +175,7 @@ static __always_inline int fw_ct_store_translated(const struct fw_pkt *p,
  * counted); -1 when it was to be masqueraded and no reply tuple was free,
  * or there was no room for it: counted, and the caller drops the packet
  * (sent on, it would leave with its inside source). */
-static __always_inline int fw_ct_insert(const struct fw_pkt *p, const struct fw_ct_conn *c)
+static __always_inline int fw_ct_insert_inline(const struct fw_pkt *p, const struct fw_ct_conn *c)
 {
 	struct fw_ct_scratch *sc = bpf_map_lookup_elem(&fw_ct_scratch, &(__u32){ 0 });
 	__u8 state, flags = c->flags;
@@ -197,6 +197,36 @@ static __always_inline int fw_ct_insert(const struct fw_pkt *p, const struct fw_
 	}
 	fw_stat(FW_STAT_CT_NEW, p->l3_len);
 	return 1;
+}
+
+/* fw_ct_insert as a global function: the verifier checks it once per
+ * program, not once for every state of every path that creates a
+ * connection (it was a tenth of what fw_xdp's verification walked). The
+ * connection travels as scalars: a global function's arguments cannot
+ * carry fw_ct_conn's pointers. how: FW_CT_INSERT_HOW(flags, nat). */
+#define FW_CT_INSERT_HOW(flags, nat) ((__u32)(flags) | (__u32)(nat) << 8)
+
+__noinline int fw_ct_insert_global(const struct fw_pkt *p, const struct fw_tuple *orig,
+				   const struct fw_tuple *key, __u64 ifindex_snat, __u32 how)
+{
+	struct fw_ct_conn c = {
+		.orig = orig,
+		.key = key,
+		.ifindex = (__u32)ifindex_snat,
+		.snat_to = (__be32)(ifindex_snat >> 32),
+		.flags = (__u8)how,
+		.nat = (__u8)(how >> 8),
+	};
+
+	if (!p || !orig || !key)
+		return 0;
+	return fw_ct_insert_inline(p, &c);
+}
+
+static __always_inline int fw_ct_insert(const struct fw_pkt *p, const struct fw_ct_conn *c)
+{
+	return fw_ct_insert_global(p, c->orig, c->key, (__u64)c->snat_to << 32 | c->ifindex,
+				   FW_CT_INSERT_HOW(c->flags, c->nat));
 }
 
 /* Packet p as a possible new connection: its key, computed once per packet

@@ -293,6 +293,8 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		return XDP_PASS;
 	}
 
+	if (fw_pkt_forget(&p))
+		return XDP_DROP;
 	c = fw_ct_new_of(&p); /* the packet's key, once */
 	if (!c)
 		return XDP_DROP;

@@ -285,4 +285,17 @@ static __always_inline int fw_parse(void *data, void *data_end, struct fw_pkt *p
 	return FW_PARSE_NOT_IP;
 }
 
+/* Does nothing, as a global function: the verifier assumes it may have
+ * written all of *p, so every parse outcome (IPv4 or IPv6, with or without
+ * VLAN tags, options, extension headers, ports...) reaches what follows as
+ * one state instead of its own copy. What follows checks every field it
+ * uses, as it must for a packet anyway. fw_xdp: 76,000 -> 65,000 verified
+ * instructions, fw_tc_egress 38,600 -> 33,700 (the TC ingress programs
+ * grew with it: they do without); no cost measured per packet
+ * (fw_bench_xdp_cost). */
+__noinline int fw_pkt_forget(struct fw_pkt *p)
+{
+	return p ? 0 : 1;
+}
+
 #endif

@@ -251,6 +251,22 @@ public:
 			named.push_back("the masquerade address");
 		if (!named.empty())
 			reapply(rt, *st, named);
+		if (new_ruleset)
+			load_the_other_programs(rt);
+	}
+
+	// A first apply verifies only the programs its interfaces need
+	// (Runtime::load_fresh); the watcher verifies the rest now, so that an
+	// interface appearing later (a TUN device, a VLAN under IPsec) waits for
+	// no verifier.
+	void load_the_other_programs(Runtime &rt)
+	{
+		try {
+			rt.load_missing_programs(all_programs());
+		} catch (const std::exception &e) {
+			warn(std::string("the programs not loaded yet load when an interface first needs them: ") +
+			     e.what());
+		}
 	}
 
 	int failures() const { return failures_; }

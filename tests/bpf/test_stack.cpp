@@ -142,6 +142,10 @@ TEST_CASE("stack: the IPsec TC ingress program passes what IPsec did not decrypt
 	make_vlan10();
 	h.down();
 	h.apply(kRules);
+	// Verified when an interface first needs it (or by the watcher): no
+	// interface here does.
+	CHECK(access((h.pin_dir + "/prog_fw_tc_ingress_xfrm").c_str(), F_OK) != 0);
+	h.runtime().load_missing_programs({"fw_tc_ingress_xfrm"});
 	int prog = bpf_obj_get((h.pin_dir + "/prog_fw_tc_ingress_xfrm").c_str());
 	REQUIRE(prog >= 0);
 	auto p = Packet::udp("198.51.100.7", "10.1.0.2", 5000, 9999); // the policy would drop it
