@@ -119,6 +119,8 @@ assert_ok "the connection is in the old table" sh -c "'$OLD' --pin-dir '$PIN' co
 flood_start
 sleep 1
 assert_eq 0 "$(leaked)" "the blocked port is blocked before the upgrade"
+stream_rule_packets() { "$E2E_PY" -c 'import json, sys; print(json.load(sys.stdin)["chains"]["forward"]["rules"][0]["packets"])'; }
+rule_before=$(nsenter --net="$(ns_path r)" -- "$OLD" --pin-dir "$PIN" stats --json | stream_rule_packets)
 before=$(progress)
 assert_exit 0 "apply with this fwctl over the older one's pins (traffic flowing)" fw r apply "$E2E_TMP/rules.json"
 assert_match 'upgraded in place.*connections kept' "$(cat "$E2E_TMP/last.out")" "apply says the datapath was upgraded in place"
@@ -149,6 +151,10 @@ fi
 assert_ok "the connection is in the kept table (this fwctl reads it)" sh -c "nsenter --net=$(ns_path r) -- '$FWCTL' --pin-dir '$PIN' conntrack --json | grep -q '\"dport\": *5001'"
 assert_ok "fw_abi is pinned now" test -e "$PIN/fw_abi"
 assert_exit 0 "stats read the upgraded datapath" fw r stats
+# The older build counted rules in a per-CPU map; the takeover carries
+# them into this build's counters (the stream's SYN matched the rule).
+assert_ge 1 "$rule_before" "the old build counted the stream's first packet on its rule"
+assert_eq "$rule_before" "$(fw r stats --json | stream_rule_packets)" "the rule's counter survived the upgrade"
 assert_exit 0 "a second apply is an ordinary re-apply" fw r apply "$E2E_TMP/rules.json"
 out=$(cat "$E2E_TMP/last.out")
 assert_fails "and does not upgrade again" grep -q upgraded <<<"$out"

@@ -24,6 +24,17 @@ cat >"$E2E_TMP/rules.json" <<'EOF'
   "input": [ { "action": "accept", "proto": "udp", "dport": 7000, "comment": "svc" } ] }
 EOF
 assert_exit 0 "apply on gw" fw gw apply "$E2E_TMP/rules.json"
+# The first apply verifies only what its (Ethernet) interfaces need.
+assert_ok "the apply left the L3 programs to later" test ! -e "$(fw_pin_dir gw)/prog_fw_xdp_l3"
+assert_ok "the apply loaded fw_xdp" test -e "$(fw_pin_dir gw)/prog_fw_xdp"
+# No watcher yet: a TUN device met by the next apply gets the L3 programs,
+# verified then, against the running maps.
+nsx gw ip tuntap add mode tun name tunpre
+assert_exit 0 "apply meets a TUN device" fw gw apply "$E2E_TMP/rules.json"
+assert_eq fw_xdp_l3 "$(fw gw status --json | "$E2E_PY" -c 'import json, sys
+print(next((a["program"] for a in json.load(sys.stdin)["attachments"] if a["interface"] == "tunpre" and a["hook"] == "xdp"), "none"))')" "tunpre runs fw_xdp_l3, loaded on demand"
+nsx gw ip link del tunpre
+assert_ok "and not the IPsec ingress ones" test ! -e "$(fw_pin_dir gw)/prog_fw_tc_ingress_xfrm"
 assert_ping_fails h1 10.9.1.1
 assert_udp_ok h1 gw 10.9.1.1 7000
 
@@ -74,6 +85,9 @@ print(round((t.timestamp() - float(sys.argv[2])) * 1000, 1))' "$ts" "$1"
 # --- 1. a new veth is attached within 1 s -----------------------------------
 start_watch
 assert_eq 0 "$(fw gw status --json | json_get uncovered.length)" "nothing uncovered at start"
+# ...and the watcher verifies the rest as it starts, before any TUN device.
+wait_until 5 test -e "$(fw_pin_dir gw)/prog_fw_xdp_l3"
+assert_eq 8 "$(ls "$(fw_pin_dir gw)" | grep -c '^prog_')" "the watcher verified every other program"
 t0=$EPOCHREALTIME
 ip -n "$GW" link add eth1 type veth peer name eth0 netns "$(ns_name h2)"
 idx1=$(ifindex eth1)

@@ -19,4 +19,12 @@ assert_eq 0 "$rc" "fwctl apply loads the datapath on $(vm_kernel)"
 # must load too (a helper a tracing program may not call made them fail
 # quietly once: fwctl only warns).
 assert_eq "" "$(echo "$out" | grep -o 'refused the [a-zA-Z]* hooks')" "the IPsec and route hooks attached"
+# A first apply verifies only the programs its interfaces need; the
+# watcher verifies the rest (TUN/PPP and IPsec ingress ones) as it starts.
+apply_progs=$(ls "$(fw_pin_dir r)" | grep -c '^prog_')
+out=$(fw r watch --once 2>&1); rc=$?
+echo "$out" | tail -5
+assert_eq 0 "$rc" "fwctl watch --once"
+assert_eq "" "$(echo "$out" | grep -o 'programs not loaded yet')" "the watcher loaded the other programs"
+assert_eq 8 "$(ls "$(fw_pin_dir r)" | grep -c '^prog_')" "every program verified on $(vm_kernel) (apply: $apply_progs)"
 e2e_finish
