@@ -55,6 +55,19 @@ static struct fw_bpf *open_datapath_object()
 	return o;
 }
 
+// The same, for reading what the object holds: libbpf says nothing, a
+// failure throws.
+static struct fw_bpf *open_datapath_object_quietly()
+{
+	libbpf_print_fn_t old = libbpf_set_print(nullptr);
+	struct fw_bpf *o = open_datapath_object();
+	int e = errno;
+	libbpf_set_print(old);
+	if (!o)
+		throw SystemError(errno_message("cannot open the BPF object", e));
+	return o;
+}
+
 namespace {
 
 // What this build expects of each of its (non-internal) maps.
@@ -66,11 +79,7 @@ const std::map<std::string, MapLayout> &expected_map_layouts()
 {
 	static const std::map<std::string, MapLayout> layouts = [] {
 		std::map<std::string, MapLayout> out;
-		libbpf_print_fn_t old = libbpf_set_print(nullptr);
-		struct fw_bpf *skel = open_datapath_object();
-		libbpf_set_print(old);
-		if (!skel)
-			throw SystemError(errno_message("cannot open the BPF object", errno));
+		struct fw_bpf *skel = open_datapath_object_quietly();
 		struct bpf_map *m;
 		bpf_object__for_each_map(m, skel->obj)
 		{
@@ -317,11 +326,7 @@ const std::set<std::string> &all_programs()
 {
 	static const std::set<std::string> names = [] {
 		std::set<std::string> out;
-		libbpf_print_fn_t old = libbpf_set_print(nullptr);
-		struct fw_bpf *o = fw_bpf__open();
-		libbpf_set_print(old);
-		if (!o)
-			throw SystemError(errno_message("cannot open the BPF object", errno));
+		struct fw_bpf *o = open_datapath_object_quietly();
 		struct bpf_program *p;
 		bpf_object__for_each_program(p, o->obj) out.insert(bpf_program__name(p));
 		fw_bpf__destroy(o);

@@ -161,7 +161,10 @@ static __always_inline int fw_ct_store_translated(const struct fw_pkt *p,
 		fw_stat(FW_STAT_CT_FULL, p->l3_len);
 		return 0;
 	}
-	if (bpf_map_update_elem(&fw_ct, c->orig, &sc->m, BPF_ANY) != 0) {
+	/* The master's key from the alias (a copy of c->orig in the
+	 * scratch): Linux 6.1 takes map keys from the stack or map values
+	 * only, not from a global function's pointer argument. */
+	if (bpf_map_update_elem(&fw_ct, &sc->a.other, &sc->m, BPF_ANY) != 0) {
 		bpf_map_delete_elem(&fw_ct, &sc->m.other);
 		fw_stat(FW_STAT_CT_FULL, p->l3_len);
 		return (c->nat & FW_CT_NAT_SNAT) ? -1 : 0;
@@ -188,9 +191,10 @@ static __always_inline int fw_ct_insert_inline(const struct fw_pkt *p, const str
 		return fw_ct_store_translated(p, c, sc, now);
 	/* Master first: if the alias cannot be stored, later packets of this
 	 * direction still pass and its replies meet the chains. A tuple that
-	 * is its own reply (one address talking to itself) has no alias. */
-	if (bpf_map_update_elem(&fw_ct, c->orig, &sc->m, BPF_ANY) != 0 ||
-	    (!fw_tuple_eq(c->orig, &sc->m.other) &&
+	 * is its own reply (one address talking to itself) has no alias. The
+	 * master's key is the alias's copy of c->orig (see above). */
+	if (bpf_map_update_elem(&fw_ct, &sc->a.other, &sc->m, BPF_ANY) != 0 ||
+	    (!fw_tuple_eq(&sc->a.other, &sc->m.other) &&
 	     bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, BPF_ANY) != 0)) {
 		fw_stat(FW_STAT_CT_FULL, p->l3_len);
 		return 0;
