@@ -60,7 +60,7 @@ void Runtime::attach_route_hooks()
 	epoch++;
 	if (bpf_map_update_elem(ef, &zero, &epoch, BPF_ANY) != 0)
 		throw SystemError(errno_message("cannot write fw_route_epoch", errno));
-	if (err)
+	if (err && refused_hooks_warned_.insert("route").second)
 		fprintf(stderr,
 			"fwctl: warning: the kernel refused the route hooks (fentry on call_fib_notifiers, "
 			"call_netevent_notifiers, rt_cache_flush: %s): a route or neighbour change reaches "

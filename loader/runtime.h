@@ -148,6 +148,9 @@ private:
 	mutable bool abi_checked_ = false;
 	bool replace_incompatible_ = false;
 	std::string datapath_change_;
+	// Hooks this kernel refused, said once per Runtime (the test harness
+	// and the watcher apply many times; the kernel will not change its mind).
+	std::set<std::string> refused_hooks_warned_;
 	// A datapath of this build loaded over another's pins (load.cpp), not
 	// pinned yet: fds_ holds its maps and programs until swap_datapath().
 	struct fw_bpf *next_ = nullptr;

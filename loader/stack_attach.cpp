@@ -95,12 +95,13 @@ void Runtime::attach_xfrm_output()
 	if (!ok) {
 		unlink(pins[0].c_str());
 		unlink(pins[1].c_str());
-		fprintf(stderr,
-			"fwctl: warning: the kernel refused the IPsec hooks (fentry on xfrm_output, "
-			"xfrm_policy_insert: %s): connections this host opens through kernel IPsec are not "
-			"tracked, and the fast path does not see XFRM policies added after apply "
-			"(docs/stacked.md)\n%s",
-			strerror(err), why.empty() ? "" : (why + "\n").c_str());
+		if (refused_hooks_warned_.insert("ipsec").second)
+			fprintf(stderr,
+				"fwctl: warning: the kernel refused the IPsec hooks (fentry on xfrm_output, "
+				"xfrm_policy_insert: %s): connections this host opens through kernel IPsec are "
+				"not tracked, and the fast path does not see XFRM policies added after apply "
+				"(docs/stacked.md)\n%s",
+				strerror(err), why.empty() ? "" : (why + "\n").c_str());
 	}
 }
 
