@@ -91,6 +91,10 @@ PlanResult Runtime::plan_against_running(const Ruleset &rs, const nlohmann::json
 void Runtime::apply(const Ruleset &rs, const nlohmann::json &extra)
 {
 	PhaseTimer phase;
+	// Nothing loaded: this apply loads fresh (commit), and its largest maps
+	// take longer than the compile; they start now.
+	if (!replace_incompatible_ && !loaded())
+		big_maps_ahead_.start(rs.ct_connections());
 	PlanResult p = plan_against_running(rs, extra);
 	if (!p.image)
 		throw PlanRejected(p.errors);
@@ -121,6 +125,16 @@ void Runtime::commit(const GenerationImage &img)
 {
 	auto t0 = std::chrono::steady_clock::now();
 	PhaseTimer phase;
+	// Hook objects loaded ahead belong to this apply's datapath only.
+	struct ClearAhead {
+		HooksAhead &h;
+		BigMapsAhead &m;
+		~ClearAhead()
+		{
+			h.clear();
+			m.clear();
+		}
+	} clear_ahead{hooks_ahead_, big_maps_ahead_};
 	const Ruleset &rs = img.state.ruleset;
 	ApplyTargets targets = resolve_targets(rs);
 	// Stacked devices: who judges for whom (stack.h, docs/stacked.md).

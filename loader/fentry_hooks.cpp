@@ -29,6 +29,24 @@ bool reuse_pinned_maps(struct bpf_object *obj, const std::string &pin_dir)
 	return true;
 }
 
+bool reuse_maps(struct bpf_object *obj, const std::function<int(const char *)> &map_fd)
+{
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj)
+	{
+		if (bpf_map__is_internal(m))
+			continue;
+		int f = map_fd(bpf_map__name(m));
+		if (f < 0) {
+			bpf_map__set_autocreate(m, false);
+			continue;
+		}
+		if (bpf_map__reuse_fd(m, f) != 0)
+			return false;
+	}
+	return true;
+}
+
 int attach_pinned_fentry(const std::vector<std::pair<struct bpf_program *, std::string>> &progs)
 {
 	int err = 0;
@@ -46,6 +64,43 @@ int attach_pinned_fentry(const std::vector<std::pair<struct bpf_program *, std::
 		for (auto &[prog, pin] : progs)
 			unlink(pin.c_str());
 	return err;
+}
+
+void HooksAhead::load(const std::function<int(const char *)> &map_fd)
+{
+	clear();
+	xfrm_ = open_xfrm_hooks();
+	if (xfrm_ && !(reuse_maps(hooks_object(xfrm_), map_fd) && load_hooks(xfrm_) == 0)) {
+		xfrm_refused_ = refusal(errno);
+		destroy_hooks(xfrm_);
+		xfrm_ = nullptr;
+	}
+	route_ = open_route_hooks();
+	if (route_ && !(reuse_maps(hooks_object(route_), map_fd) && load_hooks(route_) == 0)) {
+		route_refused_ = refusal(errno);
+		destroy_hooks(route_);
+		route_ = nullptr;
+	}
+}
+
+// EPERM (no tracing programs for this kernel or this caller) and the
+// like: a second try gets the same. A verifier rejection (EACCES, EINVAL)
+// is tried again, to report the verifier's words.
+int HooksAhead::refusal(int err)
+{
+	return err == EACCES || err == EINVAL ? 0 : err;
+}
+
+void HooksAhead::clear()
+{
+	if (xfrm_)
+		destroy_hooks(xfrm_);
+	if (route_)
+		destroy_hooks(route_);
+	xfrm_ = nullptr;
+	route_ = nullptr;
+	xfrm_refused_ = 0;
+	route_refused_ = 0;
 }
 
 } // namespace fw

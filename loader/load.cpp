@@ -18,6 +18,7 @@
 
 #include "fault.h"
 #include "fw.skel.h"
+#include "big_maps.h"
 #include "trace.h"
 #include "tc_clsact.h"
 
@@ -47,6 +48,20 @@ static struct fw_bpf *open_datapath_object()
 	if (!o)
 		return nullptr;
 	int err = bpf_map__set_max_entries(o->maps.fw_rule_cpu_cnt, rule_counter_entries());
+	if (err) {
+		fw_bpf__destroy(o);
+		errno = -err;
+		return nullptr;
+	}
+	return o;
+}
+
+struct fw_bpf *open_datapath_object_sized(uint32_t ct_connections)
+{
+	struct fw_bpf *o = open_datapath_object();
+	if (!o)
+		return nullptr;
+	int err = bpf_map__set_max_entries(o->maps.fw_ct, 2 * ct_connections);
 	if (err) {
 		fw_bpf__destroy(o);
 		errno = -err;
@@ -140,42 +155,13 @@ void Runtime::check_map_layout(const std::string &name, int fd) const
 
 void Runtime::remove_all_pins()
 {
+	hooks_ahead_.clear();
 	close_fds();
 	for (auto &n : pin_names()) {
 		if (n.rfind("link_", 0) == 0)
 			detach_pin(n);
 		unlink(pin_path(n).c_str());
 	}
-}
-
-// The largest maps (the connection table, the counters, then a
-// few of some MiB) take most of a first apply: the kernel allocates and
-// zeroes tens of MiB for each. Created side by side on their own threads and
-// handed to libbpf, they cost the longest one instead of their sum. Plain
-// key/value maps (no BTF-described fields), so no BTF is needed.
-static void precreate_big_maps(struct fw_bpf *skel)
-{
-	struct bpf_map *maps[] = {skel->maps.fw_ct,   skel->maps.fw_rule_cpu_cnt, skel->maps.fw_cls_port,
-				  skel->maps.fw_meta, skel->maps.fw_rules,    skel->maps.fw_frag};
-	constexpr size_t n = sizeof(maps) / sizeof(maps[0]);
-	int fds[n];
-	std::vector<std::thread> threads;
-	for (size_t i = 0; i < n; i++)
-		threads.emplace_back([&, i] {
-			LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(maps[i]));
-			fds[i] = bpf_map_create(bpf_map__type(maps[i]), bpf_map__name(maps[i]),
-						bpf_map__key_size(maps[i]), bpf_map__value_size(maps[i]),
-						bpf_map__max_entries(maps[i]), &o);
-		});
-	for (auto &t : threads)
-		t.join();
-	// A map that failed here (or cannot be reused) is left to libbpf,
-	// which creates it in fw_bpf__load and reports a failure there.
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0) {
-			bpf_map__reuse_fd(maps[i], fds[i]);
-			close(fds[i]); // reuse_fd keeps its own copy
-		}
 }
 
 // FWCTL_VERIFIER_LOG=FILE keeps the whole log of a rejected load (the
@@ -268,8 +254,11 @@ struct ProgramObjects {
 
 // Loads `programs` in up to two objects on two threads, each object's maps
 // the ones map_fd(name) gives (created already). Throws like load_skeleton.
+// then_on_second: more work for the second thread once its programs are
+// loaded (it has the lighter share); it must not set libbpf's printer.
 void load_programs_side_by_side(const std::function<int(const char *)> &map_fd,
-				const std::set<std::string> &programs, ProgramObjects &out, uint32_t ct_connections)
+				const std::set<std::string> &programs, ProgramObjects &out, uint32_t ct_connections,
+				const std::function<void()> &then_on_second = {})
 {
 	// Heaviest first, each to the lighter group.
 	std::vector<std::string> order(programs.begin(), programs.end());
@@ -309,7 +298,11 @@ void load_programs_side_by_side(const std::function<int(const char *)> &map_fd,
 		LibbpfLogCapture capture;
 		std::thread second;
 		if (out.objs.size() > 1)
-			second = std::thread([&] { errs[1] = fw_bpf__load(out.objs[1]); });
+			second = std::thread([&] {
+				errs[1] = fw_bpf__load(out.objs[1]);
+				if (then_on_second)
+					then_on_second();
+			});
 		if (!out.objs.empty())
 			errs[0] = fw_bpf__load(out.objs[0]);
 		if (second.joinable())
@@ -356,18 +349,15 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 	PhaseTimer phase;
 	require_kernel_features(); // an older kernel: the missing feature by name
 	remove_all_pins(); // leftovers of an apply killed half-way
-	struct fw_bpf *skel = open_datapath_object();
-	if (!skel)
-		throw SystemError(errno_message("cannot open the BPF object", errno));
 	// The connection table's size is fixed here, for the datapath's life.
-	int err = bpf_map__set_max_entries(skel->maps.fw_ct, 2 * ct_connections);
-	if (err) {
-		fw_bpf__destroy(skel);
-		throw SystemError(errno_message("cannot size the connection table", -err));
-	}
+	struct fw_bpf *skel = open_datapath_object_sized(ct_connections);
+	if (!skel)
+		throw SystemError(errno_message("cannot open the BPF object and size its connection table", errno));
 	phase("  open");
-	precreate_big_maps(skel);
-	phase("  create the big maps");
+	if (!big_maps_ahead_.started())
+		big_maps_ahead_.start(ct_connections);
+	big_maps_ahead_.hand_to(skel);
+	phase("  create the big maps (what is left)");
 	// This object creates the maps; the programs load in two others.
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
@@ -375,12 +365,12 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 	phase("  other maps");
 	ProgramObjects progs;
 	try {
-		load_programs_side_by_side(
-			[&](const char *name) {
-				struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, name);
-				return m ? bpf_map__fd(m) : -1;
-			},
-			programs, progs, ct_connections);
+		auto map_fd = [&](const char *name) {
+			struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, name);
+			return m ? bpf_map__fd(m) : -1;
+		};
+		load_programs_side_by_side(map_fd, programs, progs, ct_connections,
+					   [&] { hooks_ahead_.load(map_fd); });
 	} catch (...) {
 		fw_bpf__destroy(skel);
 		throw;

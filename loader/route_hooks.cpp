@@ -15,6 +15,26 @@
 
 namespace fw {
 
+struct route_hooks_bpf *open_route_hooks()
+{
+	return route_hooks_bpf__open();
+}
+
+struct bpf_object *hooks_object(struct route_hooks_bpf *skel)
+{
+	return skel->obj;
+}
+
+int load_hooks(struct route_hooks_bpf *skel)
+{
+	return route_hooks_bpf__load(skel);
+}
+
+void destroy_hooks(struct route_hooks_bpf *skel)
+{
+	route_hooks_bpf__destroy(skel);
+}
+
 const std::vector<std::string> &Runtime::route_hook_pins()
 {
 	static const std::vector<std::string> names = {
@@ -40,10 +60,15 @@ void Runtime::attach_route_hooks()
 	if (!route_hooks_attached()) {
 		for (auto &n : route_hook_pins())
 			unlink(pin_path(n).c_str());
-		libbpf_print_fn_t old = libbpf_set_print(nullptr); // its failure is reported below
-		struct route_hooks_bpf *skel = route_hooks_bpf__open();
-		bool ok = skel && reuse_pinned_maps(skel->obj, pin_dir_) && route_hooks_bpf__load(skel) == 0;
-		libbpf_set_print(old);
+		struct route_hooks_bpf *skel = hooks_ahead_.take_route(); // loaded during verification
+		bool ok = skel != nullptr;
+		errno = hooks_ahead_.route_refused();
+		if (!ok && !errno) {
+			libbpf_print_fn_t old = libbpf_set_print(nullptr); // its failure is reported below
+			skel = route_hooks_bpf__open();
+			ok = skel && reuse_pinned_maps(skel->obj, pin_dir_) && route_hooks_bpf__load(skel) == 0;
+			libbpf_set_print(old);
+		}
 		err = ok ? 0 : (errno ? errno : EINVAL);
 		if (ok) {
 			auto &n = route_hook_pins();

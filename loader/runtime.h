@@ -12,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "big_maps.h"
 #include "errors.h"
+#include "fentry_hooks.h"
 #include "fw/abi.h"
 #include "bpf_map.h"
 #include "netdev.h"
@@ -151,6 +153,12 @@ private:
 	// Hooks this kernel refused, said once per Runtime (the test harness
 	// and the watcher apply many times; the kernel will not change its mind).
 	std::set<std::string> refused_hooks_warned_;
+	// A first apply's hook objects, loaded while its programs are
+	// verified; taken by the attach of the same apply, cleared when the
+	// apply ends (they hold that datapath's maps).
+	HooksAhead hooks_ahead_;
+	// A first apply's largest maps, started before it compiles (apply.cpp).
+	BigMapsAhead big_maps_ahead_;
 	// A datapath of this build loaded over another's pins (load.cpp), not
 	// pinned yet: fds_ holds its maps and programs until swap_datapath().
 	struct fw_bpf *next_ = nullptr;

@@ -65,6 +65,32 @@ void Runtime::attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname
 		throw SystemError(errno_message("cannot pin " + pin, err));
 }
 
+struct xfrm_out_bpf *open_xfrm_hooks()
+{
+	struct xfrm_out_bpf *skel = xfrm_out_bpf__open();
+	// fentry sees every network namespace: the hook records only this
+	// one's connections (bpf/lib/xfrm_out.h).
+	struct stat ns {};
+	if (skel && stat("/proc/self/ns/net", &ns) == 0)
+		skel->rodata->fw_netns_inum = (uint32_t)ns.st_ino;
+	return skel;
+}
+
+struct bpf_object *hooks_object(struct xfrm_out_bpf *skel)
+{
+	return skel->obj;
+}
+
+int load_hooks(struct xfrm_out_bpf *skel)
+{
+	return xfrm_out_bpf__load(skel);
+}
+
+void destroy_hooks(struct xfrm_out_bpf *skel)
+{
+	xfrm_out_bpf__destroy(skel);
+}
+
 // Kernel IPsec hooks (bpf/xfrm_out.bpf.c): connections this host opens into
 // a tunnel, and the policy epoch of the fast path. Best effort: a kernel
 // that refuses tracing programs keeps the firewall, with a warning.
@@ -75,16 +101,16 @@ void Runtime::attach_xfrm_output()
 	if (access(pins[1].c_str(), F_OK) == 0)
 		return;
 	std::string why;
-	LibbpfLogCapture *cap = new LibbpfLogCapture(); // its failure is reported below
-	struct xfrm_out_bpf *skel = xfrm_out_bpf__open();
-	// fentry sees every network namespace: the hook records only this
-	// one's connections (bpf/lib/xfrm_out.h).
-	struct stat ns {};
-	if (skel && stat("/proc/self/ns/net", &ns) == 0)
-		skel->rodata->fw_netns_inum = (uint32_t)ns.st_ino;
-	bool ok = skel && reuse_pinned_maps(skel->obj, pin_dir_) && xfrm_out_bpf__load(skel) == 0;
-	why = verifier_rejection(cap->text(), 5);
-	delete cap;
+	struct xfrm_out_bpf *skel = hooks_ahead_.take_xfrm(); // loaded during verification
+	bool ok = skel != nullptr;
+	errno = hooks_ahead_.xfrm_refused();
+	if (!ok && !errno) {
+		LibbpfLogCapture *cap = new LibbpfLogCapture(); // its failure is reported below
+		skel = open_xfrm_hooks();
+		ok = skel && reuse_pinned_maps(skel->obj, pin_dir_) && xfrm_out_bpf__load(skel) == 0;
+		why = verifier_rejection(cap->text(), 5);
+		delete cap;
+	}
 	int err = ok ? 0 : (errno ? errno : EINVAL);
 	if (ok)
 		err = attach_pinned_fentry({{skel->progs.fw_xfrm_output, pins[0]},
