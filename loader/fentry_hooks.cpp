@@ -69,18 +69,12 @@ int attach_pinned_fentry(const std::vector<std::pair<struct bpf_program *, std::
 void HooksAhead::load(const std::function<int(const char *)> &map_fd)
 {
 	clear();
-	xfrm_ = open_xfrm_hooks();
-	if (xfrm_ && !(reuse_maps(hooks_object(xfrm_), map_fd) && load_hooks(xfrm_) == 0)) {
+	xfrm_ = load_xfrm_hooks(map_fd);
+	if (!xfrm_)
 		xfrm_refused_ = refusal(errno);
-		destroy_hooks(xfrm_);
-		xfrm_ = nullptr;
-	}
-	route_ = open_route_hooks();
-	if (route_ && !(reuse_maps(hooks_object(route_), map_fd) && load_hooks(route_) == 0)) {
+	route_ = load_route_hooks(map_fd);
+	if (!route_)
 		route_refused_ = refusal(errno);
-		destroy_hooks(route_);
-		route_ = nullptr;
-	}
 }
 
 // EPERM (no tracing programs for this kernel or this caller) and the

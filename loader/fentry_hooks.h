@@ -29,15 +29,11 @@ bool reuse_maps(struct bpf_object *obj, const std::function<int(const char *)> &
 // it made.
 int attach_pinned_fentry(const std::vector<std::pair<struct bpf_program *, std::string>> &progs);
 
-// The hook objects opened for this network namespace (the IPsec hooks
-// record only its connections), not loaded; nullptr on failure
-// (stack_attach.cpp, route_hooks.cpp, which hold their skeletons).
-struct xfrm_out_bpf *open_xfrm_hooks();
-struct route_hooks_bpf *open_route_hooks();
-struct bpf_object *hooks_object(struct xfrm_out_bpf *skel);
-struct bpf_object *hooks_object(struct route_hooks_bpf *skel);
-int load_hooks(struct xfrm_out_bpf *skel);
-int load_hooks(struct route_hooks_bpf *skel);
+// Each hook object opened for this network namespace and loaded against
+// map_fd's maps; nullptr and errno on failure (stack_attach.cpp,
+// route_hooks.cpp, which hold their skeletons).
+struct xfrm_out_bpf *load_xfrm_hooks(const std::function<int(const char *)> &map_fd);
+struct route_hooks_bpf *load_route_hooks(const std::function<int(const char *)> &map_fd);
 void destroy_hooks(struct xfrm_out_bpf *skel);
 void destroy_hooks(struct route_hooks_bpf *skel);
 

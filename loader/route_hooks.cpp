@@ -15,19 +15,15 @@
 
 namespace fw {
 
-struct route_hooks_bpf *open_route_hooks()
+struct route_hooks_bpf *load_route_hooks(const std::function<int(const char *)> &map_fd)
 {
-	return route_hooks_bpf__open();
-}
-
-struct bpf_object *hooks_object(struct route_hooks_bpf *skel)
-{
-	return skel->obj;
-}
-
-int load_hooks(struct route_hooks_bpf *skel)
-{
-	return route_hooks_bpf__load(skel);
+	struct route_hooks_bpf *skel = route_hooks_bpf__open();
+	if (!skel || (reuse_maps(skel->obj, map_fd) && route_hooks_bpf__load(skel) == 0))
+		return skel;
+	int err = errno;
+	route_hooks_bpf__destroy(skel);
+	errno = err;
+	return nullptr;
 }
 
 void destroy_hooks(struct route_hooks_bpf *skel)

@@ -65,6 +65,8 @@ void Runtime::attach_xfrm_tc_ingress(uint32_t ifindex, const std::string &ifname
 		throw SystemError(errno_message("cannot pin " + pin, err));
 }
 
+namespace {
+
 struct xfrm_out_bpf *open_xfrm_hooks()
 {
 	struct xfrm_out_bpf *skel = xfrm_out_bpf__open();
@@ -76,14 +78,17 @@ struct xfrm_out_bpf *open_xfrm_hooks()
 	return skel;
 }
 
-struct bpf_object *hooks_object(struct xfrm_out_bpf *skel)
-{
-	return skel->obj;
-}
+} // namespace
 
-int load_hooks(struct xfrm_out_bpf *skel)
+struct xfrm_out_bpf *load_xfrm_hooks(const std::function<int(const char *)> &map_fd)
 {
-	return xfrm_out_bpf__load(skel);
+	struct xfrm_out_bpf *skel = open_xfrm_hooks();
+	if (!skel || (reuse_maps(skel->obj, map_fd) && xfrm_out_bpf__load(skel) == 0))
+		return skel;
+	int err = errno;
+	xfrm_out_bpf__destroy(skel);
+	errno = err;
+	return nullptr;
 }
 
 void destroy_hooks(struct xfrm_out_bpf *skel)
