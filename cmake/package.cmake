@@ -40,8 +40,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # fwctl_<version>_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON) # Depends: from the binary's libraries
-# shlibdeps says libbpf1 >= 1.2 (symbols); tcx links need 1.4 (README)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libbpf1 (>= 1:1.4)")
+# fwctl carries libbpf 1.4 (linked in, CMakeLists.txt): the package installs
+# on Debian 12 without backports. Linked shared (no libbpf.a), shlibdeps says
+# libbpf1 >= 1.2 (symbols) where tcx links need 1.4 (README).
+if(NOT FW_STATIC_LIBBPF)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libbpf1 (>= 1:1.4)")
+endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd, bash-completion")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus-node-exporter")
 set(CPACK_STRIP_FILES ON)

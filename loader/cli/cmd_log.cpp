@@ -260,7 +260,7 @@ private:
 			int rc = log_journal_send(r, pin_dir_);
 			if (rc >= 0)
 				return;
-			// No journald (a container, a chroot): say so once, keep the
+			// No journald (a container, a chroot) or no libsystemd: say so once, keep the
 			// events on stdout rather than lose them.
 			journal_failed_ = true;
 			std::cerr << "fwctl: cannot write to the journal (" << strerror(-rc)

@@ -1,6 +1,8 @@
 // Formats of a log event: text, JSON, and the journal entry with fields.
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <dlfcn.h>
 #include <sys/uio.h>
 #include <syslog.h>
 #include <vector>
@@ -12,6 +14,24 @@
 #include "util.h"
 
 namespace fw::cli {
+
+namespace {
+
+// libsystemd is opened when the first event goes to the journal, not
+// linked: it brings six more libraries (libgcrypt, liblz4, ...) that every
+// start of fwctl paid the dynamic linker for, twice per apply, and only
+// `fwctl log --journal` uses it. NULL without libsystemd (the caller says
+// so once).
+decltype(&sd_journal_sendv) journal_sendv()
+{
+	static auto fn = []() -> decltype(&sd_journal_sendv) {
+		void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+		return lib ? (decltype(&sd_journal_sendv))dlsym(lib, "sd_journal_sendv") : nullptr;
+	}();
+	return fn;
+}
+
+} // namespace
 
 std::string log_text_line(const LogRecord &r)
 {
@@ -93,7 +113,8 @@ int log_journal_send(const LogRecord &r, const std::string &pin_dir)
 	std::vector<struct iovec> iov;
 	for (auto &s : f) // a value with a newline (a comment may hold one) is framed by sd_journal_sendv
 		iov.push_back({(void *)s.data(), s.size()});
-	return sd_journal_sendv(iov.data(), (int)iov.size());
+	auto send = journal_sendv();
+	return send ? send(iov.data(), (int)iov.size()) : -ENOSYS;
 }
 
 } // namespace fw::cli

@@ -21,8 +21,17 @@ cmake --build "$BUILD" --target package >/dev/null || { echo "FAIL: cmake --buil
 version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD/CMakeCache.txt")
 deb=$(ls "$BUILD"/fwctl_"${version}"_amd64.deb 2>/dev/null) || { echo "FAIL: no fwctl_${version}_amd64.deb"; exit 1; }
 echo "package: $deb"
-dpkg-deb -f "$deb" Depends | grep -q 'libbpf1' || fail "Depends does not name libbpf1 (shlibdeps)"
-dpkg-deb -f "$deb" Depends | grep -q 'libsystemd0' || fail "Depends does not name libsystemd0"
+deps=$(dpkg-deb -f "$deb" Depends)
+echo "$deps" | grep -q 'libelf1' || fail "Depends does not name libelf1 (shlibdeps): $deps"
+# libbpf linked in (the build found libbpf.a): no libbpf1 to depend on, so
+# the package installs on Debian 12 without backports; else 1.4 from there.
+if ldd "$FWCTL" | grep -q 'libbpf\.so'; then
+	echo "$deps" | grep -q 'libbpf1 (>= 1:1.4)' || fail "shared libbpf, but Depends lacks libbpf1 (>= 1:1.4): $deps"
+else
+	echo "$deps" | grep -q 'libbpf1' && fail "libbpf is linked in, yet Depends names libbpf1: $deps"
+fi
+# libsystemd is opened by `fwctl log --journal` only (dlopen), not needed.
+echo "$deps" | grep -q 'libsystemd0' && fail "Depends names libsystemd0, which fwctl no longer links: $deps"
 cleanup() { DEBIAN_FRONTEND=noninteractive apt-get purge -y -q fwctl >/dev/null 2>&1; }
 trap cleanup EXIT
 (cd "$(dirname "$deb")" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "./$(basename "$deb")") \

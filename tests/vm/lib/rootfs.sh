@@ -21,8 +21,9 @@ vm_rootfs_base() {
 	touch "$dir/.done"
 }
 
-# Copies fwctl's libraries the rootfs lacks or has too old (libbpf 1.4 from
-# backports vs Debian 12's 1.1) into /usr/local/lib.
+# Copies fwctl's shared libraries (this machine's, e.g. libelf from
+# backports) into /usr/local/lib. libbpf is linked into fwctl where the
+# build found libbpf.a; a build against the shared one copies it here.
 vm_rootfs_libs() {
 	local root=$1 bin=$2 lib
 	mkdir -p "$root/usr/local/lib"
