@@ -49,7 +49,7 @@ static __always_inline int fw_egress_unknown(__u32 out_ifindex, __u32 in_ifindex
 					     const struct fw_tuple *insert)
 {
 	if (fw_nat_would_leak(out_ifindex, in_ifindex, p)) {
-		fw_stat(FW_STAT_NAT_LEAK, p->l3_len);
+		fw_stat_rare(FW_STAT_NAT_LEAK, p->l3_len);
 		return TC_ACT_SHOT;
 	}
 	if (insert)

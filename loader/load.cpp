@@ -42,26 +42,12 @@ const std::string &datapath_elf_hash()
 
 // This build's BPF object, opened, its counters sized for this machine's
 // CPUs (fw_rule_cpu_cnt: a region per CPU). nullptr and errno on failure.
-static struct fw_bpf *open_datapath_object()
+struct fw_bpf *open_datapath_object()
 {
 	struct fw_bpf *o = fw_bpf__open();
 	if (!o)
 		return nullptr;
 	int err = bpf_map__set_max_entries(o->maps.fw_rule_cpu_cnt, rule_counter_entries());
-	if (err) {
-		fw_bpf__destroy(o);
-		errno = -err;
-		return nullptr;
-	}
-	return o;
-}
-
-struct fw_bpf *open_datapath_object_sized(uint32_t ct_connections)
-{
-	struct fw_bpf *o = open_datapath_object();
-	if (!o)
-		return nullptr;
-	int err = bpf_map__set_max_entries(o->maps.fw_ct, 2 * ct_connections);
 	if (err) {
 		fw_bpf__destroy(o);
 		errno = -err;
@@ -104,6 +90,11 @@ const std::map<std::string, MapLayout> &expected_map_layouts()
 							  bpf_map__value_size(m), bpf_map__max_entries(m),
 							  bpf_map__map_flags(m)};
 		}
+		// The connection table: fw_ct_tables' inner map, pinned on its own.
+		if (struct bpf_map *t = bpf_map__inner_map(skel->maps.fw_ct_tables))
+			out["fw_ct"] = MapLayout{(uint32_t)bpf_map__type(t), bpf_map__key_size(t),
+						 bpf_map__value_size(t), bpf_map__max_entries(t),
+						 bpf_map__map_flags(t)};
 		fw_bpf__destroy(skel);
 		return out;
 	}();
@@ -177,6 +168,28 @@ static void save_verifier_log(const std::string &log)
 	}
 }
 
+[[noreturn]] static void throw_no_memory_for_maps(int err, uint32_t ct_connections)
+{
+	throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection table of " +
+						std::to_string(ct_connections) + " connections needs about " +
+						std::to_string((uint64_t)ct_connections * 2 * 184 >> 20) +
+						" MiB (\"conntrack\": {\"max-connections\"})",
+					-err));
+}
+
+// A connection table made for this datapath (fd ct, or -errno), put in
+// fw_ct_tables' slot. Throws (closing ct) when it could not be made or put.
+static void fill_connection_slot(int outer_fd, int ct, uint32_t ct_connections)
+{
+	if (ct == -ENOMEM || ct == -E2BIG)
+		throw_no_memory_for_maps(ct, ct_connections);
+	if (ct < 0)
+		throw SystemError(errno_message("cannot create the connection table", -ct));
+	uint32_t zero = 0;
+	if (bpf_map_update_elem(outer_fd, &zero, &ct, BPF_ANY) != 0)
+		throw SystemError(errno_message("cannot put the connection table in fw_ct_tables", errno));
+}
+
 // Throws what a failed fw_bpf__load means: the verifier's rejection, the
 // kernel out of memory for the maps, or libbpf's own messages.
 [[noreturn]] static void throw_load_failure(int err, const std::string &libbpf_log, uint32_t ct_connections)
@@ -187,12 +200,7 @@ static void save_verifier_log(const std::string &log)
 	}
 	fputs(libbpf_log.c_str(), stderr);
 	if (err == -ENOMEM || err == -E2BIG)
-		throw SystemError(errno_message("the kernel could not allocate the BPF maps; the connection "
-						"table of " + std::to_string(ct_connections) +
-						" connections needs about " +
-						std::to_string((uint64_t)ct_connections * 2 * 184 >> 20) +
-						" MiB (\"conntrack\": {\"max-connections\"})",
-						-err));
+		throw_no_memory_for_maps(err, ct_connections);
 	throw SystemError(errno_message("the kernel refused the BPF programs (libbpf's messages above)", -err));
 }
 
@@ -349,10 +357,9 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 	PhaseTimer phase;
 	require_kernel_features(); // an older kernel: the missing feature by name
 	remove_all_pins(); // leftovers of an apply killed half-way
-	// The connection table's size is fixed here, for the datapath's life.
-	struct fw_bpf *skel = open_datapath_object_sized(ct_connections);
+	struct fw_bpf *skel = open_datapath_object();
 	if (!skel)
-		throw SystemError(errno_message("cannot open the BPF object and size its connection table", errno));
+		throw SystemError(errno_message("cannot open the BPF object", errno));
 	phase("  open");
 	if (!big_maps_ahead_.started())
 		big_maps_ahead_.start(ct_connections);
@@ -376,6 +383,17 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 		throw;
 	}
 	phase("  verify programs (two threads)");
+	// The connection table's size is fixed here, for the datapath's life.
+	// Made while the programs were verified; in its slot before anything
+	// is pinned or attached.
+	Fd ct(big_maps_ahead_.take_connection_table());
+	try {
+		fill_connection_slot(bpf_map__fd(skel->maps.fw_ct_tables), ct.fd, ct_connections);
+	} catch (...) {
+		fw_bpf__destroy(skel);
+		throw;
+	}
+	phase("  connection table (what is left)");
 	auto fail = [&](const std::string &what, int e) {
 		fw_bpf__destroy(skel);
 		remove_all_pins();
@@ -387,6 +405,8 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 		if (bpf_map__pin(m, pin_path(bpf_map__name(m)).c_str()) != 0)
 			fail("cannot pin map " + std::string(bpf_map__name(m)), errno);
 	}
+	if (bpf_obj_pin(ct.fd, pin_path("fw_ct").c_str()) != 0)
+		fail("cannot pin map fw_ct", errno);
 	fault_point("pin"); // maps pinned, programs not yet
 	try {
 		pin_programs(progs.objs);
@@ -454,8 +474,6 @@ void Runtime::load_replacement(bool keep_maps, uint32_t ct_connections)
 			Fd pinned(keep_maps && !bpf_map__is_internal(m) ? bpf_obj_get(pin_path(name).c_str()) : -1);
 			if (pinned.fd < 0) {
 				fresh.insert(name); // new in this build, or all new
-				if (m == skel->maps.fw_ct)
-					err = bpf_map__set_max_entries(m, 2 * ct_connections);
 				continue;
 			}
 			auto want = expected_map_layouts().find(name);
@@ -468,26 +486,42 @@ void Runtime::load_replacement(bool keep_maps, uint32_t ct_connections)
 						  "; it cannot be kept across the upgrade. `fwctl apply "
 						  "--replace-incompatible FILE` replaces the datapath (its connection "
 						  "table is not kept; docs/ops.md, \"Upgrades\")");
-			if (m == skel->maps.fw_ct) {
-				struct bpf_map_info info {};
-				uint32_t len = sizeof(info);
-				bpf_map_get_info_by_fd(pinned.fd, &info, &len);
-				err = bpf_map__set_max_entries(m, info.max_entries);
-			}
-			if (!err)
-				err = bpf_map__reuse_fd(m, pinned.fd);
+			err = bpf_map__reuse_fd(m, pinned.fd);
 			if (err)
 				throw SystemError(errno_message("cannot reuse the pinned map " + name, -err));
 		}
-		if (err)
-			throw SystemError(errno_message("cannot size the connection table", -err));
 	} catch (...) {
 		fw_bpf__destroy(skel);
 		throw;
 	}
+	// The connection table: the pinned one (builds before fw_ct_tables
+	// named it in their programs; same layout), else a new one.
+	Fd ct(keep_maps ? bpf_obj_get(pin_path("fw_ct").c_str()) : -1);
+	if (ct.fd >= 0) {
+		auto want = expected_map_layouts().find("fw_ct");
+		std::string d = layout_difference("fw_ct", want->second, ct.fd);
+		if (!d.empty()) {
+			fw_bpf__destroy(skel);
+			throw AbiMismatch("the pinned map " + pin_path("fw_ct") +
+					  " does not have this fwctl's layout: " + d +
+					  "; it cannot be kept across the upgrade. `fwctl apply "
+					  "--replace-incompatible FILE` replaces the datapath (its connection "
+					  "table is not kept; docs/ops.md, \"Upgrades\")");
+		}
+	} else {
+		ct.fd = create_connection_table(skel->maps.fw_ct_tables, ct_connections);
+		fresh.insert("fw_ct");
+	}
 	phase("  open, reuse pinned maps");
 	load_skeleton(skel, ct_connections); // destroys skel on failure
 	phase("  other maps, verify programs");
+	try {
+		fill_connection_slot(bpf_map__fd(skel->maps.fw_ct_tables), ct.fd, ct_connections);
+	} catch (...) {
+		fw_bpf__destroy(skel);
+		throw;
+	}
+	fds_["fw_ct"] = dup(ct.fd);
 	bpf_object__for_each_map(m, skel->obj) fds_[bpf_map__name(m)] = dup(bpf_map__fd(m));
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, skel->obj) fds_[std::string("prog_") + bpf_program__name(p)] =
@@ -589,7 +623,9 @@ void Runtime::swap_datapath()
 			throw SystemError(errno_message("cannot pin " + pin_path(name), e));
 		}
 	};
-	std::set<std::string> keep;
+	std::set<std::string> keep = {"fw_ct"}; // in fw_ct_tables, pinned on its own
+	if (next_new_maps_.count("fw_ct"))
+		put(fds_.at("fw_ct"), "fw_ct");
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, next_->obj)
 	{

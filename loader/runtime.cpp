@@ -176,13 +176,14 @@ uint32_t Runtime::ct_capacity() const
 
 // The maps an ARRAY_OF_MAPS holds (the classifier's per-generation combine
 // tables) are pinned nowhere but cost memory all the same: one row each,
-// named after their slot ("fw_cls_combine.gen1").
+// named after their slot ("fw_cls_combine.gen1"). Those pinned on their own
+// (fw_ct, in fw_ct_tables) have their row already.
 static void add_inner_map_memory(int outer_fd, const std::string &name, uint32_t slots,
-				 std::vector<MapMemory> &out)
+				 const std::set<uint32_t> &pinned_ids, std::vector<MapMemory> &out)
 {
 	for (uint32_t i = 0; i < slots; i++) {
 		uint32_t id = 0;
-		if (bpf_map_lookup_elem(outer_fd, &i, &id) != 0)
+		if (bpf_map_lookup_elem(outer_fd, &i, &id) != 0 || pinned_ids.count(id))
 			continue;
 		Fd inner(bpf_map_get_fd_by_id(id));
 		struct bpf_map_info info {};
@@ -198,6 +199,8 @@ static void add_inner_map_memory(int outer_fd, const std::string &name, uint32_t
 std::vector<MapMemory> Runtime::map_memory() const
 {
 	std::vector<MapMemory> out;
+	std::vector<std::pair<Fd, std::string>> outers;
+	std::set<uint32_t> pinned_ids;
 	for (auto &n : pin_names()) {
 		if (n.rfind("link_", 0) == 0 || n.rfind("prog_", 0) == 0)
 			continue;
@@ -215,8 +218,15 @@ std::vector<MapMemory> Runtime::map_memory() const
 		m.max_entries = info.max_entries;
 		m.bytes = fdinfo_memlock(f.fd);
 		out.push_back(m);
+		pinned_ids.insert(info.id);
 		if (info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
-			add_inner_map_memory(f.fd, n, info.max_entries, out);
+			outers.emplace_back(Fd(dup(f.fd)), n);
+	}
+	for (auto &[f, n] : outers) {
+		struct bpf_map_info info {};
+		uint32_t len = sizeof(info);
+		if (bpf_map_get_info_by_fd(f.fd, &info, &len) == 0)
+			add_inner_map_memory(f.fd, n, info.max_entries, pinned_ids, out);
 	}
 	return out;
 }

@@ -306,18 +306,21 @@ static __always_inline int fw_ct_tcp_step(__u8 *state, __u8 *flags, __u8 dir, __
 static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const struct fw_pkt *p,
 					       __u32 now, struct fw_ct_entry **hit)
 {
+	void *ct = fw_ct_table();
 	struct fw_ct_entry *e, *m;
 	__u8 dir, state, flags;
 	__u32 expires;
 
 	*hit = NULL;
-	e = bpf_map_lookup_elem(&fw_ct, k);
+	if (!ct) /* no table: the chains judge it, and a new one fails to store */
+		return FW_CT_NEW;
+	e = bpf_map_lookup_elem(ct, k);
 	if (!e)
 		return FW_CT_NEW;
 	dir = e->dir;
 	m = e;
 	if (dir != FW_CT_DIR_ORIG) {
-		m = bpf_map_lookup_elem(&fw_ct, &e->other);
+		m = bpf_map_lookup_elem(ct, &e->other);
 		/* The master may be gone (evicted, or replaced by a
 		 * connection with another reply tuple): the alias is stale. */
 		if (!m || m->dir != FW_CT_DIR_ORIG || !fw_tuple_eq(&m->other, k))
@@ -352,7 +355,7 @@ static __always_inline int fw_ct_lookup_update(const struct fw_tuple *k, const s
 		 * direction never touch the alias otherwise, so a one-way
 		 * stream would let it age out of a busy table. */
 		if (dir == FW_CT_DIR_ORIG)
-			bpf_map_lookup_elem(&fw_ct, &m->other);
+			bpf_map_lookup_elem(ct, &m->other);
 	}
 	*hit = e; /* NAT reads the other tuple and the nat flags */
 	return FW_CT_ESTABLISHED;
@@ -370,18 +373,21 @@ static __always_inline int fw_ct_related(void *data, void *data_end, const struc
 					 __u32 now, struct fw_quote *q, struct fw_ct_entry **hit)
 {
 	struct fw_tuple k __attribute__((aligned(8)));
+	void *ct = fw_ct_table();
 	struct fw_ct_entry *e, *m;
 
 	*hit = NULL;
+	if (!ct)
+		return FW_CT_NEW;
 	if (fw_quote_parse(data, data_end, p, q) || !fw_quote_to_sender(p, q))
 		return FW_CT_NEW;
 	fw_ct_invert_key(&q->t, &k);
-	e = bpf_map_lookup_elem(&fw_ct, &k);
+	e = bpf_map_lookup_elem(ct, &k);
 	if (!e)
 		return FW_CT_NEW;
 	m = e;
 	if (e->dir != FW_CT_DIR_ORIG) {
-		m = bpf_map_lookup_elem(&fw_ct, &e->other);
+		m = bpf_map_lookup_elem(ct, &e->other);
 		if (!m || m->dir != FW_CT_DIR_ORIG || !fw_tuple_eq(&m->other, &k))
 			return FW_CT_NEW;
 	}
@@ -450,7 +456,8 @@ static __always_inline int fw_ct_egress(struct fw_pkt *p, struct fw_tuple *k,
 	 * entry here would overwrite that connection. */
 	fw_ct_invert_key(k, &r);
 	{
-		struct fw_ct_entry *e = bpf_map_lookup_elem(&fw_ct, &r);
+		void *ct = fw_ct_table();
+		struct fw_ct_entry *e = ct ? bpf_map_lookup_elem(ct, &r) : NULL;
 
 		if (e && e->nat)
 			return FW_CT_EG_KNOWN;

@@ -82,9 +82,10 @@ static __always_inline void fw_ct_entries(struct fw_ct_scratch *sc, const struct
 /* Is reply tuple `k` free for a new connection? Taken by a live entry;
  * free when absent (*stale = 0) or when what holds it is dead: an expired
  * master, an alias whose master is gone or moved on (*stale = 1). */
-static __always_inline int fw_ct_tuple_free(const struct fw_tuple *k, __u32 now, int *stale)
+static __always_inline int fw_ct_tuple_free(void *ct, const struct fw_tuple *k, __u32 now,
+					    int *stale)
 {
-	struct fw_ct_entry *e = bpf_map_lookup_elem(&fw_ct, k), *m;
+	struct fw_ct_entry *e = bpf_map_lookup_elem(ct, k), *m;
 
 	*stale = 0;
 	if (!e)
@@ -92,7 +93,7 @@ static __always_inline int fw_ct_tuple_free(const struct fw_tuple *k, __u32 now,
 	*stale = 1;
 	m = e;
 	if (e->dir != FW_CT_DIR_ORIG) {
-		m = bpf_map_lookup_elem(&fw_ct, &e->other);
+		m = bpf_map_lookup_elem(ct, &e->other);
 		if (!m || m->dir != FW_CT_DIR_ORIG || !fw_tuple_eq(&m->other, k))
 			return 1;
 	}
@@ -114,10 +115,11 @@ static long fw_ct_claim_one(__u32 i, void *data)
 {
 	struct fw_ct_claim *c = data;
 	struct fw_ct_scratch *sc = bpf_map_lookup_elem(&fw_ct_scratch, &(__u32){ 0 });
+	void *ct = fw_ct_table();
 	__u32 port;
 	int stale;
 
-	if (!sc)
+	if (!sc || !ct)
 		return 1;
 	if (i > 0) {
 		if (!c->ports && !c->icmp)
@@ -128,11 +130,11 @@ static long fw_ct_claim_one(__u32 i, void *data)
 		else
 			sc->m.other.dport = (__u16)port;
 	}
-	if (!fw_ct_tuple_free(&sc->m.other, c->now, &stale))
+	if (!fw_ct_tuple_free(ct, &sc->m.other, c->now, &stale))
 		return 0;
 	/* NOEXIST: of two CPUs picking the same tuple at once, one gets it
 	 * and the other tries again. */
-	if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, stale ? BPF_ANY : BPF_NOEXIST) == 0) {
+	if (bpf_map_update_elem(ct, &sc->m.other, &sc->a, stale ? BPF_ANY : BPF_NOEXIST) == 0) {
 		c->claimed = 1;
 		return 1;
 	}
@@ -145,6 +147,12 @@ static __always_inline int fw_ct_store_translated(const struct fw_pkt *p,
 						  const struct fw_ct_conn *c,
 						  struct fw_ct_scratch *sc, __u32 now)
 {
+	void *ct = fw_ct_table();
+
+	if (!ct) {
+		fw_stat_rare(FW_STAT_CT_FULL, p->l3_len);
+		return -1;
+	}
 	if (c->nat & FW_CT_NAT_SNAT) {
 		/* The reply's destination port (ICMP: the identifier, which
 		 * sits in sport of the key) is what we allocate. SCTP: one
@@ -154,19 +162,19 @@ static __always_inline int fw_ct_store_translated(const struct fw_pkt *p,
 
 		bpf_loop(FW_NAT_TRIES, fw_ct_claim_one, &cl, 0);
 		if (!cl.claimed) {
-			fw_stat(FW_STAT_NAT_FAIL, p->l3_len);
+			fw_stat_rare(FW_STAT_NAT_FAIL, p->l3_len);
 			return -1;
 		}
-	} else if (bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, BPF_ANY) != 0) {
-		fw_stat(FW_STAT_CT_FULL, p->l3_len);
+	} else if (bpf_map_update_elem(ct, &sc->m.other, &sc->a, BPF_ANY) != 0) {
+		fw_stat_rare(FW_STAT_CT_FULL, p->l3_len);
 		return 0;
 	}
 	/* The master's key from the alias (a copy of c->orig in the
 	 * scratch): Linux 6.1 takes map keys from the stack or map values
 	 * only, not from a global function's pointer argument. */
-	if (bpf_map_update_elem(&fw_ct, &sc->a.other, &sc->m, BPF_ANY) != 0) {
-		bpf_map_delete_elem(&fw_ct, &sc->m.other);
-		fw_stat(FW_STAT_CT_FULL, p->l3_len);
+	if (bpf_map_update_elem(ct, &sc->a.other, &sc->m, BPF_ANY) != 0) {
+		bpf_map_delete_elem(ct, &sc->m.other);
+		fw_stat_rare(FW_STAT_CT_FULL, p->l3_len);
 		return (c->nat & FW_CT_NAT_SNAT) ? -1 : 0;
 	}
 	fw_stat(FW_STAT_CT_NEW, p->l3_len);
@@ -183,20 +191,26 @@ static __always_inline int fw_ct_insert_inline(const struct fw_pkt *p, const str
 	struct fw_ct_scratch *sc = bpf_map_lookup_elem(&fw_ct_scratch, &(__u32){ 0 });
 	__u8 state, flags = c->flags;
 	__u32 now = fw_ct_now();
+	void *ct;
 
 	if (!sc || fw_ct_initial_state(p, &state, &flags))
 		return 0;
 	fw_ct_entries(sc, p, c, state, flags, now);
 	if (c->nat)
 		return fw_ct_store_translated(p, c, sc, now);
+	ct = fw_ct_table();
+	if (!ct) {
+		fw_stat_rare(FW_STAT_CT_FULL, p->l3_len);
+		return 0;
+	}
 	/* Master first: if the alias cannot be stored, later packets of this
 	 * direction still pass and its replies meet the chains. A tuple that
 	 * is its own reply (one address talking to itself) has no alias. The
 	 * master's key is the alias's copy of c->orig (see above). */
-	if (bpf_map_update_elem(&fw_ct, &sc->a.other, &sc->m, BPF_ANY) != 0 ||
+	if (bpf_map_update_elem(ct, &sc->a.other, &sc->m, BPF_ANY) != 0 ||
 	    (!fw_tuple_eq(&sc->a.other, &sc->m.other) &&
-	     bpf_map_update_elem(&fw_ct, &sc->m.other, &sc->a, BPF_ANY) != 0)) {
-		fw_stat(FW_STAT_CT_FULL, p->l3_len);
+	     bpf_map_update_elem(ct, &sc->m.other, &sc->a, BPF_ANY) != 0)) {
+		fw_stat_rare(FW_STAT_CT_FULL, p->l3_len);
 		return 0;
 	}
 	fw_stat(FW_STAT_CT_NEW, p->l3_len);

@@ -107,17 +107,17 @@ static __always_inline int fw_ingress_parse(struct xdp_md *ctx, void *data, void
 	int rc = l3 ? fw_parse_l3(data, data_end, p) : fw_parse(data, data_end, p);
 
 	if (rc == FW_PARSE_NOT_IP) {
-		fw_stat(FW_STAT_NOT_IP, 0);
+		fw_stat_rare(FW_STAT_NOT_IP, 0);
 		*act = XDP_PASS;
 		return 1;
 	}
 	if (rc == FW_PARSE_UNWALKED) {
-		fw_stat(FW_STAT_MALFORMED, 0);
+		fw_stat_rare(FW_STAT_MALFORMED, 0);
 		*act = XDP_DROP;
 		return 1;
 	}
 	if (rc != FW_PARSE_OK) {
-		fw_stat(FW_STAT_MALFORMED, 0);
+		fw_stat_rare(FW_STAT_MALFORMED, 0);
 		*act = fw_xdp_action(ctx, p, fw_strictest_policy(cfg) == FW_VERDICT_ACCEPT ?
 						     FW_VERDICT_ACCEPT : FW_VERDICT_DROP, l3);
 		return 1;
@@ -131,7 +131,7 @@ static __always_inline int fw_ingress_parse(struct xdp_md *ctx, void *data, void
 		__u32 v = FW_VERDICT_DROP;
 
 		bpf_map_update_elem(&fw_frag, &fk, &v, BPF_ANY);
-		fw_stat(FW_STAT_MALFORMED, p->l3_len);
+		fw_stat_rare(FW_STAT_MALFORMED, p->l3_len);
 		*act = XDP_DROP;
 		return 1;
 	}
@@ -181,7 +181,7 @@ static __always_inline int fw_ingress_later_fragment(struct xdp_md *ctx, void *d
 	}
 	if (fv)
 		return XDP_DROP;
-	fw_stat(FW_STAT_FRAG_POLICY, p->l3_len);
+	fw_stat_rare(FW_STAT_FRAG_POLICY, p->l3_len);
 	verdict = cfg->policy[chain & 1];
 	return fw_xdp_action(ctx, p, verdict == FW_VERDICT_ACCEPT ? verdict : FW_VERDICT_DROP, l3);
 }
@@ -288,7 +288,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	 * The FIB lookup is paid by ND packets only. */
 	if (fw_is_neighbour_discovery(&p) &&
 	    fw_select_chain(ctx, &p, in_ifindex, &out_ifindex) == FW_CHAIN_INPUT) {
-		fw_stat(FW_STAT_ND, p.l3_len);
+		fw_stat_rare(FW_STAT_ND, p.l3_len);
 		fw_trace_decided(FW_TRACE_BY_ND, 0, FW_VERDICT_ACCEPT); /* trace */
 		return XDP_PASS;
 	}
@@ -315,12 +315,12 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	case FW_CT_RELATED:
 		/* Translated like its connection, quote included; errors take
 		 * the stack (the fast path would not translate the quote). */
-		fw_stat(FW_STAT_CT_RELATED, p.l3_len);
+		fw_stat_rare(FW_STAT_CT_RELATED, p.l3_len);
 		if (hit && fw_nat_icmp_dnat_apply(data, data_end, &p, hit))
 			return XDP_DROP;
 		return XDP_PASS;
 	case FW_CT_INVALID:
-		fw_stat(FW_STAT_CT_INVALID, p.l3_len);
+		fw_stat_rare(FW_STAT_CT_INVALID, p.l3_len);
 		return XDP_DROP;
 	default:
 		break;

@@ -27,12 +27,12 @@ static __always_inline void fw_log(const struct fw_gen_cfg *cfg, const struct fw
 	struct fw_log_event *e;
 
 	if (!fw_bucket_take(FW_BUCKET_LOG, now, cfg->log_interval_ns, cfg->log_burst)) {
-		fw_stat(FW_STAT_LOG_SUPPRESSED, p->l3_len);
+		fw_stat_rare(FW_STAT_LOG_SUPPRESSED, p->l3_len);
 		return;
 	}
 	e = bpf_ringbuf_reserve(&fw_log_rb, sizeof(*e), 0);
 	if (!e) {
-		fw_stat(FW_STAT_LOG_SUPPRESSED, p->l3_len);
+		fw_stat_rare(FW_STAT_LOG_SUPPRESSED, p->l3_len);
 		return;
 	}
 	e->ktime_ns = now;
@@ -49,7 +49,7 @@ static __always_inline void fw_log(const struct fw_gen_cfg *cfg, const struct fw
 	__builtin_memcpy(e->saddr, p->t.saddr, 16);
 	__builtin_memcpy(e->daddr, p->t.daddr, 16);
 	bpf_ringbuf_submit(e, 0);
-	fw_stat(FW_STAT_LOG_EVENTS, p->l3_len);
+	fw_stat_rare(FW_STAT_LOG_EVENTS, p->l3_len);
 }
 
 #endif

@@ -127,16 +127,41 @@ struct {
 
 /* The connection table (see fw/abi.h and ct.h). Preallocated (LRU maps
  * always are): 160 bytes an entry, two entries a connection (kernel
- * figures: docs/conntrack.md). max_entries below is the default; the
- * loader sets the ruleset's "conntrack" size before loading. When it is
- * full, an insert evicts the least recently used entries instead of
- * failing; FW_STAT_CT_FULL counts the inserts that failed anyway. */
-struct {
+ * figures: docs/conntrack.md). When it is full, an insert evicts the least
+ * recently used entries instead of failing; FW_STAT_CT_FULL counts the
+ * inserts that failed anyway.
+ *
+ * Reached through fw_ct_tables' one slot, not named by the programs: the
+ * loader creates the table (sized by the ruleset's "conntrack", pinned as
+ * fw_ct) while the kernel verifies the programs, and puts it in the slot
+ * before anything is attached. Creating it is ~45 ms of a first apply
+ * (every entry goes on the LRU's free list); named by the programs, their
+ * load had to wait for it. max_entries here is the template's only: a
+ * hash's size is not part of what an inner map must match. */
+struct fw_ct_table {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, FW_CT_MAX_ENTRIES);
-	__type(key, struct fw_tuple);
-	__type(value, struct fw_ct_entry);
-} fw_ct SEC(".maps");
+	__uint(max_entries, FW_CT_TEMPLATE_ENTRIES);
+	/* Sizes, not types: see fw_cls_combine_inner. */
+	__uint(key_size, sizeof(struct fw_tuple));
+	__uint(value_size, sizeof(struct fw_ct_entry));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct fw_ct_table);
+} fw_ct_tables SEC(".maps");
+
+/* The connection table, NULL only before the loader filled the slot (no
+ * program is attached then): callers fail closed. One inlined array
+ * lookup. */
+static __always_inline void *fw_ct_table(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fw_ct_tables, &zero);
+}
 
 /* NAT rules and port forwards of both generations (fw/abi.h). */
 struct {
@@ -393,7 +418,17 @@ static __always_inline void fw_rule_count(__u32 slot, __u32 len)
 	fw_count(&fw_rule_cpu_cnt, bpf_get_smp_processor_id() * FW_MAX_COUNTER_SLOTS + slot, len);
 }
 
+/* A datapath counter (FW_STAT_*), inlined: for what most packets count. */
 static __always_inline void fw_stat(__u32 stat, __u32 len)
+{
+	fw_count(&fw_stats, stat, len);
+}
+
+/* The same for what few packets count (malformed, failures, logging):
+ * one function, so that the verifier inlines its map lookup once instead
+ * of at each of ~20 places (each inlined lookup is a patch of the whole
+ * program, a tenth of fw_xdp's verification time all together). */
+static __noinline void fw_stat_rare(__u32 stat, __u32 len)
 {
 	fw_count(&fw_stats, stat, len);
 }

@@ -479,7 +479,7 @@ static __noinline int fw_nat_ct_create(const struct fw_gen_cfg *cfg, const struc
 	if (nr && !nr->to) {
 		/* Masquerade while the interface has no address (DHCP or PPP
 		 * not up yet, or the address just went away): drop, counted. */
-		fw_stat(FW_STAT_NAT_NO_ADDR, p->l3_len);
+		fw_stat_rare(FW_STAT_NAT_NO_ADDR, p->l3_len);
 		return -1;
 	}
 	rc = fw_ct_insert(p, &(struct fw_ct_conn){

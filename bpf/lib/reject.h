@@ -359,7 +359,7 @@ static __always_inline int fw_reject_xdp(struct xdp_md *ctx, struct fw_pkt *p, i
 		return XDP_DROP;
 	if (!fw_bucket_take(FW_BUCKET_REJECT, fw_clock_ns(), FW_REJECT_INTERVAL_NS,
 			    FW_REJECT_BURST)) {
-		fw_stat(FW_STAT_REJECT_LIMITED, p->l3_len);
+		fw_stat_rare(FW_STAT_REJECT_LIMITED, p->l3_len);
 		return XDP_DROP;
 	}
 	if (p->t.proto == IPPROTO_TCP)
@@ -368,7 +368,7 @@ static __always_inline int fw_reject_xdp(struct xdp_md *ctx, struct fw_pkt *p, i
 		sent = fw_reject_icmp(ctx, p);
 	if (!sent)
 		return XDP_DROP;
-	fw_stat(FW_STAT_REJECT_SENT, sent);
+	fw_stat_rare(FW_STAT_REJECT_SENT, sent);
 	return fw_reject_via_tc(ctx);
 }
 

@@ -3,12 +3,16 @@
  * `fwctl trace`: the decision path of packets that match the tracer's
  * filters, one event each through fw_trace_rb.
  *
- * Off (fw_trace_cfg.on == 0, always unless a tracer runs) each hook pays
- * one array lookup (inlined by the verifier: no call) and one compare. On,
- * fw_trace_start marks this CPU's event active for a matching packet, the
- * event is built in that per-CPU scratch entry (no stack: fw_ingress has
- * little left) and sent when XDP returns. Tracing only observes: no hook
- * changes what happens to the packet.
+ * fw_trace_start, at the packet's start, reads the switch
+ * (fw_trace_cfg.on, 0 unless a tracer runs); on, it marks this CPU's event
+ * active for a matching packet. The event is built in that per-CPU scratch
+ * entry (no stack: fw_ingress has little left) and sent, and marked
+ * inactive, when XDP returns (fw_trace_end, which every return of
+ * fw_ingress passes). So every later hook reads only `active`: one per-CPU
+ * array lookup (inlined by the verifier: no call) and one compare. Not the
+ * switch as well: each inlined lookup is a patch of the program the
+ * verifier pays for in copies of it (28 hooks in fw_xdp). Tracing only
+ * observes: no hook changes what happens to the packet.
  *
  * Why every hook reads the switch again instead of the packet carrying a
  * pointer or a flag: a pointer that may be NULL, or a flag the verifier
@@ -59,18 +63,14 @@ static __always_inline int fw_trace_match(const struct fw_trace_cfg *c, const st
 static __always_inline struct fw_trace_event *fw_trace_now(void)
 {
 	__u32 zero = 0;
-	struct fw_trace_cfg *c = bpf_map_lookup_elem(&fw_trace_cfg, &zero);
-	struct fw_trace_event *e;
+	struct fw_trace_event *e = bpf_map_lookup_elem(&fw_trace_scratch, &zero);
 
-	if (!c || !c->on)
-		return NULL;
-	e = bpf_map_lookup_elem(&fw_trace_scratch, &zero);
 	return e && e->active ? e : NULL;
 }
 
 /* Decides whether this packet is traced; if so starts its event. While
- * tracing is on, every packet sets or clears `active`; while it is off no
- * hook reads it. */
+ * tracing is on, every packet sets or clears `active`; while it is off,
+ * `active` stays 0 (fw_trace_end cleared it). */
 static __always_inline void fw_trace_start(const struct fw_pkt *p, __u32 in_ifindex)
 {
 	__u32 zero = 0;
@@ -193,13 +193,16 @@ static __always_inline void fw_trace_fast(struct xdp_md *ctx, const struct fw_ge
 static __always_inline int fw_trace_end(int xdp_action)
 {
 	struct fw_trace_event *e = fw_trace_now();
-	struct fw_ct_entry *ct;
+	struct fw_ct_entry *ct = NULL;
+	void *table;
 
 	if (!e)
 		return xdp_action;
 	e->active = 0;
 	e->xdp_action = xdp_action;
-	ct = bpf_map_lookup_elem(&fw_ct, &e->orig);
+	table = fw_ct_table();
+	if (table)
+		ct = bpf_map_lookup_elem(table, &e->orig);
 	if (ct) {
 		e->ct_found = 1;
 		e->ct_nat = (__u8)ct->nat;

@@ -65,18 +65,22 @@ static __always_inline void fw_xfrm_egress_clear(const struct fw_tuple *k, struc
 {
 	struct fw_tuple r __attribute__((aligned(8)));
 	struct fw_ct_entry *e;
+	void *ct;
 
 	if (hit) {
 		fw_xfrm_stamp_entry(hit);
 		return;
 	}
+	ct = fw_ct_table();
+	if (!ct)
+		return;
 	/* The inverse of the translated packet is the other direction's key;
 	 * its entry's `other` is this direction's key as XDP sees it. */
 	fw_ct_invert_key(k, &r);
-	e = bpf_map_lookup_elem(&fw_ct, &r);
+	e = bpf_map_lookup_elem(ct, &r);
 	if (!e || !e->nat)
 		return;
-	e = bpf_map_lookup_elem(&fw_ct, &e->other);
+	e = bpf_map_lookup_elem(ct, &e->other);
 	if (e)
 		fw_xfrm_stamp_entry(e);
 }

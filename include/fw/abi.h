@@ -270,11 +270,13 @@ struct fw_tuple {
  * echo: sport = identifier, dport = ICMP type (request in the original,
  * reply in the reply tuple, so a request never matches the reply key); all
  * other protocols: ports 0 (one entry per address pair and protocol). */
-/* The table's compiled size: 131072 map entries = 65536 connections. The
- * loader resizes fw_ct before loading when the ruleset says
- * "conntrack": {"max-connections": N} (2 N entries); programs never use
- * this constant. */
+/* The table's default size: 131072 map entries = 65536 connections. The
+ * loader creates fw_ct with 2 N entries when the ruleset says
+ * "conntrack": {"max-connections": N}; programs never use this constant.
+ * They reach the table through fw_ct_tables (bpf/lib/maps.h), whose
+ * template has FW_CT_TEMPLATE_ENTRIES. */
 #define FW_CT_MAX_ENTRIES 131072
+#define FW_CT_TEMPLATE_ENTRIES 64
 
 enum fw_ct_dir {
 	FW_CT_DIR_ORIG = 0,  /* key is the original tuple: the master */
