@@ -1,4 +1,5 @@
 #include "plan.h"
+#include "trace.h"
 
 #include <arpa/inet.h>
 #include <cstring>
@@ -245,12 +246,17 @@ PlanResult plan(const Ruleset &rs, const AppliedState *running, const NetView &n
 		return res;
 	GenerationImage img;
 	try {
+		PhaseTimer phase;
 		img.tables = classifier_compile(rs, net.ifindex);
+		phase("  compile");
 		nlohmann::json canon = ruleset_to_json(rs);
 		img.state = new_state(rs, canon, extra);
+		phase("  state");
 		img.fresh_slots = assign_slots(running, canon, img.state, fresh_counters);
 		fill_entries(rs, net, img);
+		phase("  entries");
 		img.state_blob = applied_state_blob(img.state);
+		phase("  state blob");
 	} catch (const CompileError &e) {
 		res.errors.push_back({"", e.what()});
 		return res;
