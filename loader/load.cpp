@@ -465,8 +465,22 @@ void Runtime::load_replacement(bool keep_maps, uint32_t ct_connections)
 	if (!skel)
 		throw SystemError(errno_message("cannot open the BPF object", errno));
 	std::set<std::string> fresh;
+	// A pinned map this build cannot use: an upgrade in place cannot keep it.
+	auto check_kept = [&](const std::string &name, int fd) {
+		auto want = expected_map_layouts().find(name);
+		std::string d = want == expected_map_layouts().end() ? std::string("unknown map")
+									 : layout_difference(name, want->second, fd);
+		if (!d.empty())
+			throw AbiMismatch("the pinned map " + pin_path(name) + " does not have this fwctl's layout: " +
+					  d +
+					  "; it cannot be kept across the upgrade. `fwctl apply "
+					  "--replace-incompatible FILE` replaces the datapath (its connection "
+					  "table is not kept; docs/ops.md, \"Upgrades\")");
+	};
 	struct bpf_map *m;
-	int err = 0;
+	// The connection table: the pinned one (builds before fw_ct_tables
+	// named it in their programs; same layout), else a new one.
+	Fd ct(keep_maps ? bpf_obj_get(pin_path("fw_ct").c_str()) : -1);
 	try {
 		bpf_object__for_each_map(m, skel->obj)
 		{
@@ -476,41 +490,20 @@ void Runtime::load_replacement(bool keep_maps, uint32_t ct_connections)
 				fresh.insert(name); // new in this build, or all new
 				continue;
 			}
-			auto want = expected_map_layouts().find(name);
-			std::string d = want == expected_map_layouts().end()
-						? std::string("unknown map")
-						: layout_difference(name, want->second, pinned.fd);
-			if (!d.empty())
-				throw AbiMismatch("the pinned map " + pin_path(name) +
-						  " does not have this fwctl's layout: " + d +
-						  "; it cannot be kept across the upgrade. `fwctl apply "
-						  "--replace-incompatible FILE` replaces the datapath (its connection "
-						  "table is not kept; docs/ops.md, \"Upgrades\")");
-			err = bpf_map__reuse_fd(m, pinned.fd);
+			check_kept(name, pinned.fd);
+			int err = bpf_map__reuse_fd(m, pinned.fd);
 			if (err)
 				throw SystemError(errno_message("cannot reuse the pinned map " + name, -err));
+		}
+		if (ct.fd >= 0) {
+			check_kept("fw_ct", ct.fd);
+		} else {
+			ct.fd = create_connection_table(skel->maps.fw_ct_tables, ct_connections);
+			fresh.insert("fw_ct");
 		}
 	} catch (...) {
 		fw_bpf__destroy(skel);
 		throw;
-	}
-	// The connection table: the pinned one (builds before fw_ct_tables
-	// named it in their programs; same layout), else a new one.
-	Fd ct(keep_maps ? bpf_obj_get(pin_path("fw_ct").c_str()) : -1);
-	if (ct.fd >= 0) {
-		auto want = expected_map_layouts().find("fw_ct");
-		std::string d = layout_difference("fw_ct", want->second, ct.fd);
-		if (!d.empty()) {
-			fw_bpf__destroy(skel);
-			throw AbiMismatch("the pinned map " + pin_path("fw_ct") +
-					  " does not have this fwctl's layout: " + d +
-					  "; it cannot be kept across the upgrade. `fwctl apply "
-					  "--replace-incompatible FILE` replaces the datapath (its connection "
-					  "table is not kept; docs/ops.md, \"Upgrades\")");
-		}
-	} else {
-		ct.fd = create_connection_table(skel->maps.fw_ct_tables, ct_connections);
-		fresh.insert("fw_ct");
 	}
 	phase("  open, reuse pinned maps");
 	load_skeleton(skel, ct_connections); // destroys skel on failure

@@ -427,7 +427,9 @@ static __always_inline void fw_stat(__u32 stat, __u32 len)
 /* The same for what few packets count (malformed, failures, logging):
  * one function, so that the verifier inlines its map lookup once instead
  * of at each of ~20 places (each inlined lookup is a patch of the whole
- * program, a tenth of fw_xdp's verification time all together). */
+ * program, a tenth of fw_xdp's verification time all together). Not in
+ * lib/xfrm_in.h: there the calls made fw_tc_ingress's verification walk
+ * a quarter more instructions (25.7k -> 32.3k on 6.18). */
 static __noinline void fw_stat_rare(__u32 stat, __u32 len)
 {
 	fw_count(&fw_stats, stat, len);

@@ -66,7 +66,7 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 	if (rc != FW_PARSE_OK || p.frag == FW_FRAG_LATER || !p.l4_ok) {
 		/* Reassembled before decryption: a fragment or a short header
 		 * here is not something we can judge. */
-		fw_stat_rare(FW_STAT_MALFORMED, 0);
+		fw_stat(FW_STAT_MALFORMED, 0);
 		return TC_ACT_SHOT;
 	}
 	c = fw_ct_new_of(&p); /* the packet's key, once */
@@ -77,10 +77,10 @@ static __always_inline int fw_xfrm_ingress(struct __sk_buff *skb, int l3)
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
 		return TC_ACT_OK;
 	case FW_CT_RELATED:
-		fw_stat_rare(FW_STAT_CT_RELATED, p.l3_len);
+		fw_stat(FW_STAT_CT_RELATED, p.l3_len);
 		return TC_ACT_OK;
 	case FW_CT_INVALID:
-		fw_stat_rare(FW_STAT_CT_INVALID, p.l3_len);
+		fw_stat(FW_STAT_CT_INVALID, p.l3_len);
 		return TC_ACT_SHOT;
 	default:
 		break;
