@@ -49,4 +49,9 @@ struct frag_hdr {
 #define ETH_P_8021AD 0x88A8
 #endif
 
+/* linux/if_packet.h: skb->pkt_type of a frame for another host's MAC. */
+#ifndef PACKET_OTHERHOST
+#define PACKET_OTHERHOST 3
+#endif
+
 #endif

@@ -354,6 +354,17 @@ struct {
 	__type(value, struct fw_quote_buf);
 } fw_reject_scratch SEC(".maps");
 
+/* Reject answers on their way from XDP to TC ingress (lib/reject.h): the
+ * answer's interface and first L3 bytes (struct fw_reject_key, fw/abi.h),
+ * written when XDP builds it, taken (deleted) when TC ingress sends it. A
+ * frame TC finds no entry for is never sent back out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256); /* answers are 100 a second, burst 50 */
+	__type(key, struct fw_reject_key);
+	__type(value, __u64); /* built at, fw_clock_ns() */
+} fw_reject_sent SEC(".maps");
+
 /* Rate limits (lib/bucket.h). */
 #define FW_BUCKET_LOG 0
 #define FW_BUCKET_REJECT 1

@@ -35,15 +35,18 @@
  * Delivery: not XDP_TX. On a veth, native XDP_TX hands the answer to the
  * peer's NAPI, which exists only when the peer has GRO on or an XDP
  * program, else the kernel drops it silently; and whether the peer has one
- * can change after apply. So the answer, built here, goes up with
- * FW_REJECT_META_MAGIC in its XDP metadata (XDP_PASS) and fwctl's TC
- * ingress program (fw_tc_ingress) redirects it out of the interface it came
- * in by, through the ordinary transmit path, which works on every device.
- * That keeps XDP native everywhere (drops stay cheap); answers are rate
- * limited, so the detour through an skb costs nothing that matters. A
- * driver without XDP metadata gets XDP_TX, as before. An answer that meets
- * no TC program (none attached) is addressed to another host's MAC: the
- * stack drops it as PACKET_OTHERHOST, nothing leaks.
+ * can change after apply. So the answer, built here, goes up (XDP_PASS)
+ * and is noted in fw_reject_sent (its interface and first L3 bytes); fwctl's
+ * TC ingress program (fw_tc_ingress) finds it there, takes the note and
+ * redirects it out of the interface it came in by, through the ordinary
+ * transmit path, which works on every device. Not XDP metadata: some
+ * kernels build XDP without bpf_xdp_adjust_meta (seen on a 6.18), and a
+ * note in a map works the same on every driver and in generic mode. That
+ * keeps XDP native everywhere (drops stay cheap); answers are rate limited,
+ * so the detour through an skb costs nothing that matters. An answer that
+ * meets no TC program (none attached) or finds no note (never more than one
+ * send per note) is addressed to another host's MAC: the stack drops it as
+ * PACKET_OTHERHOST, nothing leaks.
  */
 #ifndef FW_REJECT_H
 #define FW_REJECT_H
@@ -71,8 +74,8 @@ static __always_inline int fw_reject_eligible(void *data, void *data_end, const 
 {
 	struct ethhdr *eth = data;
 
-	if ((void *)(eth + 1) > data_end || (eth->h_dest[0] & 1))
-		return 0; /* broadcast or multicast frame */
+	if ((void *)(eth + 1) > data_end || (eth->h_dest[0] & 1) || (eth->h_source[0] & 1))
+		return 0; /* broadcast or multicast frame, or no sender to answer */
 	if (p->frag == FW_FRAG_LATER)
 		return 0;
 	if (p->t.family == 4) {
@@ -331,19 +334,33 @@ static __always_inline __u32 fw_reject_icmp(struct xdp_md *ctx, const struct fw_
 	return grow + qlen;
 }
 
-/* XDP_PASS with the answer's mark in the metadata, for fw_tc_ingress; XDP_TX
- * where the driver keeps no metadata. */
-static __always_inline int fw_reject_via_tc(struct xdp_md *ctx)
+/* XDP_PASS with the answer (the frame in ctx, its L3 header at l3_off)
+ * noted in fw_reject_sent for fw_tc_ingress; XDP_DROP when it cannot be
+ * noted. A global function: the verifier checks it once, not at every
+ * verdict of fw_ingress that may reject. */
+__noinline int fw_reject_hand_to_tc(struct xdp_md *ctx, __u32 l3_off, __u32 family)
 {
-	void *data, *meta;
+	struct fw_quote_buf *buf = bpf_map_lookup_elem(&fw_reject_scratch, &(__u32){ 0 });
+	struct fw_reject_key *k;
+	__u64 now;
+	int err;
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32)))
-		return XDP_TX;
-	data = (void *)(long)ctx->data;
-	meta = (void *)(long)ctx->data_meta;
-	if (meta + sizeof(__u32) > data)
-		return XDP_TX;
-	*(__u32 *)meta = FW_REJECT_META_MAGIC;
+	if (!buf)
+		return XDP_DROP;
+	k = (void *)buf->b;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->ifindex = ctx->ingress_ifindex;
+	k->family = family;
+	l3_off = fw_reject_l3_off(l3_off);
+	if (family == 4)
+		err = bpf_xdp_load_bytes(ctx, l3_off, k->l3, 40);
+	else
+		err = bpf_xdp_load_bytes(ctx, l3_off, k->l3, FW_REJECT_KEY_L3);
+	if (err)
+		return XDP_DROP;
+	now = fw_clock_ns();
+	if (bpf_map_update_elem(&fw_reject_sent, k, &now, BPF_ANY))
+		return XDP_DROP;
 	return XDP_PASS;
 }
 
@@ -369,17 +386,61 @@ static __always_inline int fw_reject_xdp(struct xdp_md *ctx, struct fw_pkt *p, i
 	if (!sent)
 		return XDP_DROP;
 	fw_stat_rare(FW_STAT_REJECT_SENT, sent);
-	return fw_reject_via_tc(ctx);
+	return fw_reject_hand_to_tc(ctx, p->l3_off, p->t.family);
 }
 
 /* TC ingress: a reject answer from fw_reject_xdp goes back out of the
- * interface it arrived on. Everything else continues (TCX_NEXT) untouched. */
+ * interface it arrived on. The answer is addressed to its sender, so the
+ * stack sees another host's frame (PACKET_OTHERHOST, which it drops): only
+ * those are looked up. Everything else continues (TCX_NEXT) untouched. */
 static __always_inline int fw_reject_tc_ingress(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data;
-	void *meta = (void *)(long)skb->data_meta;
+	struct fw_quote_buf *buf;
+	struct fw_reject_key *k;
+	__u32 off = sizeof(struct ethhdr), family;
+	__be16 proto;
+	__u64 *built;
+	int err, fresh;
 
-	if (meta + sizeof(__u32) > data || *(__u32 *)meta != FW_REJECT_META_MAGIC)
+	if (skb->pkt_type != PACKET_OTHERHOST)
+		return TC_ACT_UNSPEC;
+	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)))
+		return TC_ACT_UNSPEC;
+	/* Tags the stack left in the frame (it takes the outer one out). */
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (bpf_skb_load_bytes(skb, off + 2, &proto, sizeof(proto)))
+			return TC_ACT_UNSPEC;
+		off += 4;
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		family = 4;
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		family = 6;
+	else
+		return TC_ACT_UNSPEC;
+	buf = bpf_map_lookup_elem(&fw_reject_scratch, &(__u32){ 0 });
+	if (!buf)
+		return TC_ACT_UNSPEC;
+	k = (void *)buf->b;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->ifindex = skb->ifindex;
+	k->family = family;
+	if (family == 4)
+		err = bpf_skb_load_bytes(skb, off, k->l3, 40);
+	else
+		err = bpf_skb_load_bytes(skb, off, k->l3, FW_REJECT_KEY_L3);
+	if (err)
+		return TC_ACT_UNSPEC;
+	built = bpf_map_lookup_elem(&fw_reject_sent, k);
+	if (!built)
+		return TC_ACT_UNSPEC;
+	/* Each answer goes out once, while it is fresh. */
+	fresh = fw_clock_ns() - *built < 1000000000ull;
+	bpf_map_delete_elem(&fw_reject_sent, k);
+	if (!fresh)
 		return TC_ACT_UNSPEC;
 	skb->mark = FW_REJECT_MARK;
 	return bpf_redirect(skb->ifindex, 0);

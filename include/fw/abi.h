@@ -103,12 +103,21 @@ struct fw_active {
 #define FW_FAST_IF_MAC_SHIFT 16
 
 /* A reject answer built in XDP leaves through TC, not XDP_TX (XDP_TX on a
- * veth whose peer has no NAPI is lost): XDP passes the answer up with this
- * value in its metadata, fwctl's TC ingress program sends it back out of
- * the same interface, marked FW_REJECT_MARK so TC egress leaves it alone
- * (bpf/lib/reject.h). */
-#define FW_REJECT_META_MAGIC 0x46575252u /* "FWRR" */
+ * veth whose peer has no NAPI is lost): XDP passes the answer up and notes
+ * it in fw_reject_sent, fwctl's TC ingress program finds it there and sends
+ * it back out of the same interface, marked FW_REJECT_MARK so TC egress
+ * leaves it alone (bpf/lib/reject.h). */
 #define FW_REJECT_MARK 0x46575252u
+
+/* fw_reject_sent's key: an answer as TC ingress sees it. l3: its first
+ * bytes from the IP header on (IPv4 40, the rest 0; IPv6 56), which tell
+ * answers apart (addresses, ports, sequence numbers, checksums). */
+#define FW_REJECT_KEY_L3 56
+struct fw_reject_key {
+	__u32 ifindex; /* the interface it came in by and leaves by */
+	__u32 family;  /* 4 or 6 */
+	__u8 l3[FW_REJECT_KEY_L3];
+};
 
 struct fw_gen_cfg {
 	__u8 policy[FW_CHAINS]; /* enum fw_verdict when no rule matches */

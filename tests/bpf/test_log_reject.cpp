@@ -401,21 +401,34 @@ TEST_CASE("rejects are rate-limited: over the bucket a silent drop")
 	CHECK(h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2").action == XDP_DROP);
 }
 
-TEST_CASE("reject answers leave through TC: XDP passes them up marked, TC ingress leaves others alone")
+TEST_CASE("reject answers leave through TC: XDP passes them up noted, TC ingress sends each once and leaves others alone")
 {
 	Harness &h = Harness::get();
 	h.down();
 	h.apply(R"({"input": [{"action": "reject", "proto": "udp", "dport": 9999}]})");
 	auto r = h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2");
 	// Native XDP on a veth whose peer has no NAPI cannot XDP_TX: the answer
-	// goes up with the mark for fw_tc_ingress (BPF_PROG_TEST_RUN keeps
-	// metadata, as veth and generic XDP do).
+	// goes up, noted in fw_reject_sent for fw_tc_ingress.
 	CHECK(r.action == XDP_PASS);
 	REQUIRE(r.answered());
 	CHECK(r.packet().src() == "192.0.2.1");
 	CHECK(r.packet().dst() == "192.0.2.2");
-	// Any other packet meets TC ingress without the mark: next program,
-	// untouched (a test run's skb has no metadata).
+	// TC ingress sees the answer as another host's frame, finds its note and
+	// sends it back out of vlan2, once: the note is taken.
+	Packet answer;
+	answer.bytes = r.out;
+	auto sent = h.tc_ingress(answer, "vlan2");
+	CHECK(sent.action == TC_ACT_REDIRECT);
+	CHECK(h.tc_ingress(answer, "vlan2").action == TC_ACT_UNSPEC);
+	// The same answer by another interface: not noted there.
+	auto again = h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9999), "vlan2");
+	REQUIRE(again.answered());
+	Packet answer2;
+	answer2.bytes = again.out;
+	CHECK(h.tc_ingress(answer2, "lan1").action == TC_ACT_UNSPEC);
+	CHECK(h.tc_ingress(answer2, "vlan2").action == TC_ACT_REDIRECT);
+	// Any other packet meets TC ingress without a note: next program,
+	// untouched.
 	auto t = h.tc_ingress(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9998), "vlan2");
 	CHECK(t.action == TC_ACT_UNSPEC);
 	auto plain = h.xdp(Packet::udp("192.0.2.2", "192.0.2.1", 5555, 9998), "vlan2");

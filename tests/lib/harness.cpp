@@ -206,7 +206,7 @@ Harness::Result test_run(const std::string &pin, const Packet &p, void *ctx, siz
 		throw std::runtime_error("no pinned program " + pin + " (apply first)");
 	Harness::Result r;
 	LIBBPF_OPTS(bpf_test_run_opts, o);
-	o.ctx_out = ctx; // XDP: where the packet starts after any metadata
+	o.ctx_out = ctx;
 	o.ctx_size_out = (uint32_t)ctx_size;
 	int err = run_once(prog, p.bytes, r.out, ctx, ctx_size, 1, o);
 	close(prog);
@@ -230,29 +230,49 @@ TimedRun xdp_test_run(int prog, const std::vector<uint8_t> &pkt, uint32_t ifinde
 	return {(int)o.retval, o.duration};
 }
 
+// Is `frame`, which came in by ifindex, noted in fw_reject_sent (the
+// key fw_tc_ingress computes: lib/reject.h)?
+static bool reject_noted(const std::string &pin_dir, const std::vector<uint8_t> &frame,
+			 uint32_t ifindex)
+{
+	size_t off = 14;
+	if (frame.size() < off)
+		return false;
+	uint16_t proto = (uint16_t)(frame[12] << 8 | frame[13]);
+	for (int i = 0; i < 2 && (proto == 0x8100 || proto == 0x88a8); i++, off += 4) {
+		if (frame.size() < off + 4)
+			return false;
+		proto = (uint16_t)(frame[off + 2] << 8 | frame[off + 3]);
+	}
+	struct fw_reject_key k {};
+	size_t n = proto == 0x0800 ? 40 : proto == 0x86dd ? FW_REJECT_KEY_L3 : 0;
+	if (!n || frame.size() < off + n)
+		return false;
+	k.ifindex = ifindex;
+	k.family = proto == 0x0800 ? 4 : 6;
+	memcpy(k.l3, frame.data() + off, n);
+	int fd = bpf_obj_get((pin_dir + "/fw_reject_sent").c_str());
+	if (fd < 0)
+		return false;
+	uint64_t built = 0;
+	bool found = bpf_map_lookup_elem(fd, &k, &built) == 0;
+	close(fd);
+	return found;
+}
+
 Harness::Result Harness::xdp(const Packet &p, const std::string &in)
 {
 	struct xdp_md ctx {};
 	ctx.data_end = (uint32_t)p.bytes.size();
 	ctx.ingress_ifindex = ifindex(in);
 	Result r = test_run(pin_dir + "/prog_fw_xdp", p, &ctx, sizeof(ctx));
-	// The output starts with the metadata; ctx.data says where the
-	// packet starts after it.
-	size_t meta = std::min<size_t>(ctx.data, r.out.size());
-	r.meta.assign(r.out.begin(), r.out.begin() + (long)meta);
-	r.out.erase(r.out.begin(), r.out.begin() + (long)meta);
+	r.noted = r.action == XDP_PASS && reject_noted(pin_dir, r.out, ctx.ingress_ifindex);
 	return r;
 }
 
 bool Harness::Result::answered() const
 {
-	uint32_t magic = 0;
-	if (action == XDP_TX)
-		return true;
-	if (action != XDP_PASS || meta.size() < sizeof magic)
-		return false;
-	memcpy(&magic, meta.data() + meta.size() - sizeof magic, sizeof magic);
-	return magic == FW_REJECT_META_MAGIC;
+	return action == XDP_TX || (action == XDP_PASS && noted);
 }
 
 Harness::Result Harness::tc_ingress(const Packet &p, const std::string &in)

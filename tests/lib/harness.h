@@ -36,10 +36,10 @@ struct Harness {
 	struct Result {
 		int action;                 // XDP_* or TC_ACT_*
 		std::vector<uint8_t> out;   // the packet as the program left it
-		std::vector<uint8_t> meta;  // XDP metadata in front of it
+		bool noted = false;         // XDP: out is noted in fw_reject_sent
 		Packet packet() const;      // out, parsed as a Packet
-		// A reject answer on its way out: XDP_PASS with the mark for
-		// fw_tc_ingress in the metadata (or XDP_TX without metadata).
+		// A reject answer on its way out: XDP_PASS with the answer noted
+		// in fw_reject_sent for fw_tc_ingress (lib/reject.h).
 		bool answered() const;
 	};
 	// Runs the XDP program (fw_xdp) with ingress on `in`.
