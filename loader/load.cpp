@@ -32,10 +32,25 @@ static_assert(2 * CT_DEFAULT_CONNECTIONS == FW_CT_MAX_ENTRIES, "the default tabl
 
 const std::string &datapath_elf_hash()
 {
+	// Eight bytes a step, in place: byte-wise FNV-1a over a copy of the
+	// ~0.9 MB object took ~1.5 ms of every apply's plan. Only equality
+	// with the running state's value matters.
 	static const std::string h = [] {
 		size_t sz = 0;
-		const void *data = fw_bpf__elf_bytes(&sz);
-		return hash_hex(std::string(static_cast<const char *>(data), sz));
+		const auto *b = static_cast<const unsigned char *>(fw_bpf__elf_bytes(&sz));
+		uint64_t x = 1469598103934665603ull ^ sz;
+		size_t i = 0;
+		for (; i + 8 <= sz; i += 8) {
+			uint64_t w;
+			memcpy(&w, b + i, 8);
+			x = (x ^ w) * 0x9e3779b97f4a7c15ull;
+			x ^= x >> 29;
+		}
+		for (; i < sz; i++)
+			x = (x ^ b[i]) * 1099511628211ull;
+		char buf[17];
+		snprintf(buf, sizeof buf, "%016llx", (unsigned long long)x);
+		return std::string(buf);
 	}();
 	return h;
 }

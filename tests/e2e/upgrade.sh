@@ -18,12 +18,21 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 FROM=${FWCTL_UPGRADE_FROM:-2cbb923}
 command -v bpftool >/dev/null || { echo "SKIP: bpftool needed" >&2; exit 77; }
 
+# Every release since the reject answers went through TC (b382fae) marks
+# them with bpf_xdp_adjust_meta, which some kernels leave out of XDP (this
+# project's 6.18 dev machine): there the older fwctl cannot load, part 1 is
+# not run, and the upgrade is tested by the VM lane's 45-upgrade (Debian's
+# 6.1 and 6.12).
+OLD_LOADS=1
+bpftool feature probe kernel 2>/dev/null | sed -n '/helpers supported for program type xdp:/,/program type/p' |
+    grep -q 'bpf_xdp_adjust_meta' || OLD_LOADS=
+
 # The older fwctl: only its fwctl target, cached beside this build.
 sha=$(git -c safe.directory='*' -C "$FW_SRC" rev-parse --short=12 "$FROM^{commit}" 2>/dev/null) ||
     { echo "SKIP: $FROM is not in $FW_SRC's history" >&2; exit 77; }
 cache="$(dirname "$FWCTL")/upgrade-from/$sha"
 OLD="$cache/build/fwctl"
-if [ ! -x "$OLD" ]; then
+if [ -n "$OLD_LOADS" ] && [ ! -x "$OLD" ]; then
     echo "# building fwctl of $FROM ($sha) into $cache (once)" >&2
     rm -rf "$cache" && mkdir -p "$cache/src" || exit 1
     git -C "$FW_SRC" archive "$sha" | tar -x -C "$cache/src" || exit 1
@@ -107,61 +116,66 @@ wait_until 10 sh -c "nsenter --net=$(ns_path wan) ss -ltn | grep -q ':5001 '" ||
 wait_until 10 sh -c "nsenter --net=$(ns_path wan) ss -lun | grep -q ':5003 '" || e2e_die "the counter did not start"
 
 # ---- 1. older fwctl, then this one over it, under traffic
-assert_exit 0 "apply with the fwctl of $FROM" fw_old r apply "$E2E_TMP/rules.json"
 vlan1=$(nsx r ip -o link show vlan1 | cut -d: -f1)
-xdp_link=$(link_id "link_xdp_$vlan1"); xdp_prog=$(prog_id "link_xdp_$vlan1")
-tc_link=$(link_id "link_tc_$vlan1")
-if [ -n "$tc_link" ]; then tc_prog=$(prog_id "link_tc_$vlan1"); else tc_prog=$(clsact_prog); fi
-ns_bg lan "$E2E_TMP/stream.log" "$E2E_PY" "$E2E_TMP/stream.py" "$E2E_TMP/stop" "$E2E_TMP/progress"
-STREAM=$E2E_LAST_PID
-assert_ok "the stream runs through the old datapath" wait_until 10 sh -c "[ \$(cat $E2E_TMP/progress 2>/dev/null || echo 0) -ge 20 ]"
-assert_ok "the connection is in the old table" sh -c "'$OLD' --pin-dir '$PIN' conntrack --json | grep -q '\"dport\": *5001'"
-flood_start
-sleep 1
-assert_eq 0 "$(leaked)" "the blocked port is blocked before the upgrade"
-stream_rule_packets() { "$E2E_PY" -c 'import json, sys; print(json.load(sys.stdin)["chains"]["forward"]["rules"][0]["packets"])'; }
-rule_before=$(nsenter --net="$(ns_path r)" -- "$OLD" --pin-dir "$PIN" stats --json | stream_rule_packets)
-before=$(progress)
-assert_exit 0 "apply with this fwctl over the older one's pins (traffic flowing)" fw r apply "$E2E_TMP/rules.json"
-assert_match 'upgraded in place.*connections kept' "$(cat "$E2E_TMP/last.out")" "apply says the datapath was upgraded in place"
-sleep 1
-after=$(progress)
-sent=$(flood_stop)
-assert_ok "the stream kept flowing across the upgrade ($before -> $after lines)" test "$after" -gt $((before + 10))
-assert_ok "the flood ran ($sent packets)" test "$sent" -gt 1000
-assert_eq 0 "$(leaked)" "not one packet to the blocked port passed during the upgrade"
-assert_eq "$xdp_link" "$(link_id "link_xdp_$vlan1")" "the XDP link is the same link"
-assert_ne "$xdp_prog" "$(prog_id "link_xdp_$vlan1")" "with a new program (link update)"
-if [ -n "$tc_link" ]; then
-    assert_eq "$tc_link" "$(link_id "link_tc_$vlan1")" "the TC link is the same link"
-    assert_ne "$tc_prog" "$(prog_id "link_tc_$vlan1")" "with a new program"
+if [ -n "$OLD_LOADS" ]; then
+    assert_exit 0 "apply with the fwctl of $FROM" fw_old r apply "$E2E_TMP/rules.json"
+    xdp_link=$(link_id "link_xdp_$vlan1"); xdp_prog=$(prog_id "link_xdp_$vlan1")
+    tc_link=$(link_id "link_tc_$vlan1")
+    if [ -n "$tc_link" ]; then tc_prog=$(prog_id "link_tc_$vlan1"); else tc_prog=$(clsact_prog); fi
+    ns_bg lan "$E2E_TMP/stream.log" "$E2E_PY" "$E2E_TMP/stream.py" "$E2E_TMP/stop" "$E2E_TMP/progress"
+    STREAM=$E2E_LAST_PID
+    assert_ok "the stream runs through the old datapath" wait_until 10 sh -c "[ \$(cat $E2E_TMP/progress 2>/dev/null || echo 0) -ge 20 ]"
+    assert_ok "the connection is in the old table" sh -c "'$OLD' --pin-dir '$PIN' conntrack --json | grep -q '\"dport\": *5001'"
+    flood_start
+    sleep 1
+    assert_eq 0 "$(leaked)" "the blocked port is blocked before the upgrade"
+    stream_rule_packets() { "$E2E_PY" -c 'import json, sys; print(json.load(sys.stdin)["chains"]["forward"]["rules"][0]["packets"])'; }
+    rule_before=$(nsenter --net="$(ns_path r)" -- "$OLD" --pin-dir "$PIN" stats --json | stream_rule_packets)
+    before=$(progress)
+    assert_exit 0 "apply with this fwctl over the older one's pins (traffic flowing)" fw r apply "$E2E_TMP/rules.json"
+    assert_match 'upgraded in place.*connections kept' "$(cat "$E2E_TMP/last.out")" "apply says the datapath was upgraded in place"
+    sleep 1
+    after=$(progress)
+    sent=$(flood_stop)
+    assert_ok "the stream kept flowing across the upgrade ($before -> $after lines)" test "$after" -gt $((before + 10))
+    assert_ok "the flood ran ($sent packets)" test "$sent" -gt 1000
+    assert_eq 0 "$(leaked)" "not one packet to the blocked port passed during the upgrade"
+    assert_eq "$xdp_link" "$(link_id "link_xdp_$vlan1")" "the XDP link is the same link"
+    assert_ne "$xdp_prog" "$(prog_id "link_xdp_$vlan1")" "with a new program (link update)"
+    if [ -n "$tc_link" ]; then
+        assert_eq "$tc_link" "$(link_id "link_tc_$vlan1")" "the TC link is the same link"
+        assert_ne "$tc_prog" "$(prog_id "link_tc_$vlan1")" "with a new program"
+    else
+        now=$(clsact_prog)
+        assert_match '^[0-9]+$' "$now" "TC egress is still a clsact filter (no tcx here)"
+        assert_ne "$tc_prog" "$now" "with a new program, replaced in place"
+    fi
+    # Where the kernel takes tracing programs, both hook objects are this
+    # build's after the takeover (tracing links cannot be updated: detached and
+    # attached again).
+    if [ -e "$PIN/link_fentry_route_fib" ] || [ -n "${FW_EXPECT_ROUTE_HOOKS:-}" ]; then
+        for l in link_fentry_xfrm_policy link_fentry_route_fib; do
+            assert_ok "$l is attached after the takeover" test -e "$PIN/$l"
+        done
+    fi
+    assert_ok "the connection is in the kept table (this fwctl reads it)" sh -c "nsenter --net=$(ns_path r) -- '$FWCTL' --pin-dir '$PIN' conntrack --json | grep -q '\"dport\": *5001'"
+    assert_ok "fw_abi is pinned now" test -e "$PIN/fw_abi"
+    assert_exit 0 "stats read the upgraded datapath" fw r stats
+    # The older build counted rules in a per-CPU map; the takeover carries
+    # them into this build's counters (the stream's SYN matched the rule).
+    assert_ge 1 "$rule_before" "the old build counted the stream's first packet on its rule"
+    assert_eq "$rule_before" "$(fw r stats --json | stream_rule_packets)" "the rule's counter survived the upgrade"
+    assert_exit 0 "a second apply is an ordinary re-apply" fw r apply "$E2E_TMP/rules.json"
+    out=$(cat "$E2E_TMP/last.out")
+    assert_fails "and does not upgrade again" grep -q upgraded <<<"$out"
+    touch "$E2E_TMP/stop"
+    wait "$STREAM"; rc=$?
+    e2e_untrack_pid "$STREAM"
+    assert_eq 0 "$rc" "the stream ended without a loss: $(cat "$E2E_TMP/stream.log")"
 else
-    now=$(clsact_prog)
-    assert_match '^[0-9]+$' "$now" "TC egress is still a clsact filter (no tcx here)"
-    assert_ne "$tc_prog" "$now" "with a new program, replaced in place"
+    echo "# part 1 not run: this kernel's XDP has no bpf_xdp_adjust_meta, which $FROM needs (VM lane: 45-upgrade)" >&2
+    assert_exit 0 "apply with this fwctl (part 2 starts from its pins)" fw r apply "$E2E_TMP/rules.json"
 fi
-# Where the kernel takes tracing programs, both hook objects are this
-# build's after the takeover (tracing links cannot be updated: detached and
-# attached again).
-if [ -e "$PIN/link_fentry_route_fib" ] || [ -n "${FW_EXPECT_ROUTE_HOOKS:-}" ]; then
-    for l in link_fentry_xfrm_policy link_fentry_route_fib; do
-        assert_ok "$l is attached after the takeover" test -e "$PIN/$l"
-    done
-fi
-assert_ok "the connection is in the kept table (this fwctl reads it)" sh -c "nsenter --net=$(ns_path r) -- '$FWCTL' --pin-dir '$PIN' conntrack --json | grep -q '\"dport\": *5001'"
-assert_ok "fw_abi is pinned now" test -e "$PIN/fw_abi"
-assert_exit 0 "stats read the upgraded datapath" fw r stats
-# The older build counted rules in a per-CPU map; the takeover carries
-# them into this build's counters (the stream's SYN matched the rule).
-assert_ge 1 "$rule_before" "the old build counted the stream's first packet on its rule"
-assert_eq "$rule_before" "$(fw r stats --json | stream_rule_packets)" "the rule's counter survived the upgrade"
-assert_exit 0 "a second apply is an ordinary re-apply" fw r apply "$E2E_TMP/rules.json"
-out=$(cat "$E2E_TMP/last.out")
-assert_fails "and does not upgrade again" grep -q upgraded <<<"$out"
-touch "$E2E_TMP/stop"
-wait "$STREAM"; rc=$?
-e2e_untrack_pid "$STREAM"
-assert_eq 0 "$rc" "the stream ended without a loss: $(cat "$E2E_TMP/stream.log")"
 
 # ---- 2. pins of another ABI
 bpftool map update pinned "$PIN/fw_abi" key 0 0 0 0 value 0xe7 0x03 0 0 0 0 0 0 ||
