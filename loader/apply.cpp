@@ -158,13 +158,16 @@ void Runtime::commit(const GenerationImage &img)
 			datapath_change_ = "upgraded";
 		}
 	}
+	// A fresh datapath's fw_active is zero (not valid): its first
+	// generation is 1.
+	constexpr uint32_t first_gen = 1;
 	if (fresh_load)
-		load_fresh(rs.ct_connections(), programs_needed(plan));
+		load_fresh(rs.ct_connections(), programs_needed(plan), first_gen, img.tables.combines.size());
 	struct fw_active act {};
 	uint32_t zero = 0;
 	if (bpf_map_lookup_elem(fd("fw_active"), &zero, &act) != 0)
 		throw SystemError(errno_message("cannot read fw_active", errno));
-	uint32_t gen = act.valid ? (act.gen ^ 1) : 1;
+	uint32_t gen = act.valid ? (act.gen ^ 1) : first_gen;
 	// Before the switch: the new generation's fast path never runs
 	// without knowing about IPsec policies (ipsec_guard.h).
 	write_ipsec_guard(fd("fw_ipsec_guard"));

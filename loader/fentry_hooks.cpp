@@ -69,6 +69,14 @@ int attach_pinned_fentry(const std::vector<std::pair<struct bpf_program *, std::
 void HooksAhead::load(const std::function<int(const char *)> &map_fd)
 {
 	clear();
+	// A kernel (or a caller) without tracing programs answers libbpf's
+	// probe in ~0.1 ms; each object's load would first parse vmlinux's
+	// BTF (~8 ms of CPU, while the verifier threads want both cores).
+	errno = 0;
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nullptr) == 0 && errno == EPERM) {
+		xfrm_refused_ = route_refused_ = EPERM;
+		return;
+	}
 	xfrm_ = load_xfrm_hooks(map_fd);
 	if (!xfrm_)
 		xfrm_refused_ = refusal(errno);

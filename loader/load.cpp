@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <exception>
 #include <functional>
 #include <thread>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "fault.h"
 #include "fw.skel.h"
 #include "big_maps.h"
+#include "combine_table.h"
 #include "trace.h"
 #include "tc_clsact.h"
 
@@ -367,7 +369,8 @@ void Runtime::pin_programs(const std::vector<struct fw_bpf *> &objs)
 	}
 }
 
-void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &programs)
+void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &programs,
+			 uint32_t first_gen, size_t first_combines)
 {
 	PhaseTimer phase;
 	require_kernel_features(); // an older kernel: the missing feature by name
@@ -386,6 +389,31 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 	load_skeleton(skel, ct_connections);
 	phase("  other maps");
 	ProgramObjects progs;
+	// The connection table's size is fixed here, for the datapath's life.
+	// Made while the programs are verified, and put in its slot then too:
+	// the kernel waits out an RCU grace period after each update of an
+	// array of maps (8-25 ms on some kernels), time the verifier threads
+	// can use. In its slot before anything is pinned or attached.
+	Fd ct(-ENOENT);
+	int slot_err = 0;
+	std::exception_ptr combine_err;
+	std::thread slot([&, outer = bpf_map__fd(skel->maps.fw_ct_tables),
+			  combine_outer = bpf_map__fd(skel->maps.fw_cls_combine)] {
+		ct.fd = big_maps_ahead_.take_connection_table();
+		uint32_t zero = 0;
+		if (ct.fd >= 0 && bpf_map_update_elem(outer, &zero, &ct.fd, BPF_ANY) != 0)
+			slot_err = errno ? errno : EINVAL;
+		// The first generation's combine table, empty, in its slot: the
+		// apply fills it (write_classifier finds it big enough), and
+		// its grace period is spent here too.
+		try {
+			CombineTable t = combine_table_for(combine_outer, first_gen, first_combines);
+			if (t.fresh)
+				combine_table_install(combine_outer, first_gen, t.fd.fd);
+		} catch (...) {
+			combine_err = std::current_exception();
+		}
+	});
 	try {
 		auto map_fd = [&](const char *name) {
 			struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, name);
@@ -394,16 +422,19 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 		load_programs_side_by_side(map_fd, programs, progs, ct_connections,
 					   [&] { hooks_ahead_.load(map_fd); });
 	} catch (...) {
+		slot.join();
 		fw_bpf__destroy(skel);
 		throw;
 	}
 	phase("  verify programs (two threads)");
-	// The connection table's size is fixed here, for the datapath's life.
-	// Made while the programs were verified; in its slot before anything
-	// is pinned or attached.
-	Fd ct(big_maps_ahead_.take_connection_table());
+	slot.join();
 	try {
-		fill_connection_slot(bpf_map__fd(skel->maps.fw_ct_tables), ct.fd, ct_connections);
+		if (ct.fd < 0)
+			fill_connection_slot(-1, ct.fd, ct_connections); // throws why it was not made
+		if (slot_err)
+			throw SystemError(errno_message("cannot put the connection table in fw_ct_tables", slot_err));
+		if (combine_err)
+			std::rethrow_exception(combine_err);
 	} catch (...) {
 		fw_bpf__destroy(skel);
 		throw;

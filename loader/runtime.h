@@ -174,8 +174,11 @@ private:
 	RuleCounterView &rule_counters() const;
 	mutable std::unique_ptr<RuleCounterView> counter_view_;
 	// Creates the maps and loads `programs` (of all_programs()) only: the
-	// rest load when an interface first needs them (program_fd).
-	void load_fresh(uint32_t ct_connections, const std::set<std::string> &programs);
+	// rest load when an interface first needs them (program_fd). The
+	// first generation's (first_gen) combine table is made for
+	// first_combines entries and put in its slot while programs verify.
+	void load_fresh(uint32_t ct_connections, const std::set<std::string> &programs, uint32_t first_gen,
+			size_t first_combines);
 	// The descriptor of a pinned program, loading it first (against the
 	// pinned maps) if this datapath has not needed it yet.
 	int program_fd(const std::string &prog);
