@@ -834,9 +834,14 @@ private:
 			return;
 		}
 		int prog = bpf_program__fd(skel_->progs.fw_bench_gen);
-		// The stop flag is only seen between calls, and a slow firewall
-		// forwards a few thousand frames a second: size each call to
-		// about 10 ms of work.
+		// Each call is sized to ~200 ms, whatever the rate. A live-frame
+		// call also costs a fixed wait (its page pool's teardown waits
+		// out an RCU grace period: 15-30 ms on one 6.18 build, where
+		// 10-ms calls fell into a loop of 64-frame calls at ~2 kpps).
+		// Calls of equal length leave every row the same share of
+		// that wait, so ratios within a run hold; the stop flag, seen
+		// between calls, still comes within a fraction of the window.
+		constexpr double call_s = 0.2;
 		int repeat = 256;
 		while (running_ && !g_stop) {
 			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame_.data(),
@@ -862,8 +867,10 @@ private:
 				return;
 			}
 			double dt = std::max(secs_since(t0), 1e-6);
-			double want = repeat / dt * 0.010;
-			repeat = (int)std::clamp(want, 64.0, 1048576.0) / 64 * 64;
+			// At most 8x a step: a call of a few frames is mostly the
+			// fixed wait, and would overshoot.
+			double want = std::min(repeat / dt * call_s, 8.0 * repeat);
+			repeat = (int)std::clamp(want, 64.0, 67108864.0) / 64 * 64;
 		}
 	}
 };
