@@ -410,6 +410,7 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 			CombineTable t = combine_table_for(combine_outer, first_gen, first_combines);
 			if (t.fresh)
 				combine_table_install(combine_outer, first_gen, t.fd.fd);
+			fault_point("slots"); // while fw_xdp may still be verifying
 		} catch (...) {
 			combine_err = std::current_exception();
 		}

@@ -65,10 +65,21 @@ echo '{"version": 1, "input": [{"action": "accept", "proto": "tcpp"}]}' >"$E2E_T
 assert_exit 2 "an unknown protocol name is refused" fw r apply "$E2E_TMP/badproto.json"
 base_runs "after bad input"
 
-# Killed during the very first apply (programs being pinned): no firewall,
-# and the next apply starts over cleanly.
+# The very first apply failing while its programs are verified (a thread
+# puts the connection and combine tables in their slots then): exit 1,
+# nothing applied, no firewall, nothing pinned.
 assert_exit 0 "down" fw r down
-for point in pin load meta; do
+FWCTL_TEST_FAULT=slots fw r apply "$E2E_TMP/base.json" >"$E2E_TMP/out" 2>&1
+assert_eq 1 $? "first apply, fault at slots: exit 1"
+assert_match 'injected fault at "slots"' "$(cat "$E2E_TMP/out")" "first apply, fault at slots: says where"
+assert_eq false "$(fw r status --json | json_get applied)" "first apply, fault at slots: nothing applied"
+assert_eq "" "$(ls "$(fw_pin_dir r)" 2>/dev/null)" "first apply, fault at slots: nothing pinned"
+assert_ok "first apply, fault at slots: no firewall (UDP 501 arrives)" udp_arrives wan r 192.0.2.1 501
+
+# Killed during the very first apply (tables going into their slots,
+# programs being pinned): no firewall, and the next apply starts over
+# cleanly.
+for point in slots pin load meta; do
     FWCTL_TEST_FAULT=kill:$point fw r apply "$E2E_TMP/base.json" >/dev/null 2>&1
     assert_eq 137 $? "first apply killed at $point"
     assert_eq false "$(fw r status --json | json_get applied)" "first apply killed at $point: nothing applied"
