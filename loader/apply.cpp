@@ -3,6 +3,7 @@
 // attach. Any throw before the switch leaves the running ruleset in place.
 #include "ipsec_guard.h"
 #include "runtime.h"
+#include "policy_rules.h"
 #include "combine_table.h"
 
 #include <arpa/inet.h>
@@ -303,6 +304,8 @@ void Runtime::write_rules(uint32_t gen, const GenerationImage &img)
 	// generation's, the one being replaced included (a rolled-back apply
 	// may have run it for a moment).
 	fw_gen_cfg cfg = img.cfg;
+	if (policy_routing_rules_present())
+		cfg.flags &= (uint8_t)~FW_CFG_F_ANY_SADDR; // routes may tell sources apart
 	for (uint32_t g = 0; g < FW_GENS; g++) {
 		fw_gen_cfg seen{};
 		if (bpf_map_lookup_elem(fd("fw_gen_cfg"), &g, &seen) == 0 && seen.serial >= cfg.serial)

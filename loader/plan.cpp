@@ -155,11 +155,17 @@ fw_gen_cfg gen_config(const Ruleset &rs, const CompiledTables &t)
 	// No rule looks at a source port (port forwards never do): the drop
 	// memo remembers a dropped flow for all of its source ports, so a
 	// flood from changing ports is dropped from memory too.
-	bool any_sport = true;
+	// Likewise for source addresses (port forwards never look at them,
+	// masquerade acts on accepted packets only); apply clears it where
+	// policy routing could route two sources apart (policy_rules.h).
+	bool any_sport = true, any_saddr = true;
 	for (const auto *chain : {&rs.input, &rs.forward})
-		for (const auto &r : *chain)
+		for (const auto &r : *chain) {
 			any_sport = any_sport && !r.sport;
+			any_saddr = any_saddr && !r.saddr;
+		}
 	cfg.flags |= any_sport ? FW_CFG_F_ANY_SPORT : 0;
+	cfg.flags |= any_saddr ? FW_CFG_F_ANY_SADDR : 0;
 	return cfg;
 }
 

@@ -26,7 +26,11 @@
  * flow, picked by a hash of the tuple; a colliding flow takes it over.
  * Where no rule names a source port (FW_CFG_F_ANY_SPORT: the verdict is
  * the same for every source port), the memo leaves the source port out:
- * a flood whose source port changes every packet is remembered too.
+ * a flood whose source port changes every packet is remembered too. Where
+ * no rule names a source address and routes depend on the destination
+ * only (FW_CFG_F_ANY_SADDR), it leaves the source address out as well: a
+ * flood from spoofed random sources is dropped from memory, its packets
+ * one connection lookup and one memo lookup each.
  */
 #ifndef FW_DROP_MEMO_H
 #define FW_DROP_MEMO_H
@@ -41,27 +45,49 @@ static __always_inline int fw_drop_memo_applies(const struct fw_pkt *p)
 	return p->frag == FW_FRAG_NONE && p->has_ports && p->l4_ok;
 }
 
+/* What the memo leaves out of a flow (FW_DROP_MEMO_ANY_*): the `any`
+ * argument of the functions below, from the running generation's flags. */
+#define FW_DROP_MEMO_ANY_SPORT 0x1
+#define FW_DROP_MEMO_ANY_SADDR 0x2
+
+static __always_inline __u32 fw_drop_memo_any(__u8 cfg_flags)
+{
+	return (cfg_flags & FW_CFG_F_ANY_SPORT ? FW_DROP_MEMO_ANY_SPORT : 0) |
+	       (cfg_flags & FW_CFG_F_ANY_SADDR ? FW_DROP_MEMO_ANY_SADDR : 0);
+}
+
 /* The tuple's ports word (struct fw_tuple: sport, then dport, host byte
- * order) with the source port left out when the ruleset never looks at it
- * (FW_CFG_F_ANY_SPORT). */
+ * order) with the source port left out when the ruleset never looks at it. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define FW_DROP_MEMO_DPORT_MASK 0xffff0000u /* sport is the low half */
 #else
 #define FW_DROP_MEMO_DPORT_MASK 0x0000ffffu
 #endif
-static __always_inline __u32 fw_drop_memo_ports(__u32 ports, __u32 any_sport)
-{
-	return any_sport ? ports & FW_DROP_MEMO_DPORT_MASK : ports;
-}
 
-static __always_inline __u32 fw_drop_memo_slot(const struct fw_pkt *p, __u32 in_ifindex, __u32 ports)
+/* k: p's tuple as words (struct fw_drop_memo.t), less what `any` leaves
+ * out. */
+static __always_inline void fw_drop_memo_key(const struct fw_pkt *p, __u32 any, __u32 *k)
 {
 	const __u32 *w = (const __u32 *)&p->t;
+	__u32 keep_saddr = any & FW_DROP_MEMO_ANY_SADDR ? 0 : 0xffffffffu;
+
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		k[i] = w[i];
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		k[i] &= keep_saddr;
+	if (any & FW_DROP_MEMO_ANY_SPORT)
+		k[8] &= FW_DROP_MEMO_DPORT_MASK;
+}
+
+static __always_inline __u32 fw_drop_memo_slot(const __u32 *k, __u32 in_ifindex)
+{
 	/* XOR-folded, then one multiply (Fibonacci hashing): a chain of ten
 	 * multiplies cost a dropped packet ~8 ns. Only picks a slot: a flow
 	 * colliding with another just takes its place. */
-	__u32 h = (w[0] ^ w[1] ^ w[2] ^ w[3]) ^ ((w[4] ^ w[5] ^ w[6] ^ w[7]) << 7 | (w[4] ^ w[5] ^ w[6] ^ w[7]) >> 25) ^
-		  ports * 31 ^ w[9] ^ in_ifindex << 20;
+	__u32 h = (k[0] ^ k[1] ^ k[2] ^ k[3]) ^ ((k[4] ^ k[5] ^ k[6] ^ k[7]) << 7 | (k[4] ^ k[5] ^ k[6] ^ k[7]) >> 25) ^
+		  k[8] * 31 ^ k[9] ^ in_ifindex << 20;
 
 	h *= 0x9e3779b1u;
 	return h >> (32 - FW_DROP_MEMO_BITS);
@@ -69,30 +95,27 @@ static __always_inline __u32 fw_drop_memo_slot(const struct fw_pkt *p, __u32 in_
 
 /* 1 when p's flow was dropped and still would be as far as the memo can
  * tell: counted as then; the caller drops it. serial: the running
- * generation's; any_sport: its FW_CFG_F_ANY_SPORT.
+ * generation's; any: fw_drop_memo_any() of its flags.
  *
  * Both functions are global (never inlined): the verifier checks each once
  * on its own instead of once for every state of fw_ingress that reaches
  * it (inlined, they cost fw_xdp 35,000 more verified instructions). Hence
  * scalars and a packet pointer they test for NULL. */
-__noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 serial,
-			     __u32 any_sport)
+__noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 serial, __u32 any)
 {
 	struct fw_drop_memo *m;
-	const __u32 *w;
-	__u32 slot, ports;
+	__u32 slot, k[10];
 
 	if (!p || !fw_drop_memo_applies(p))
 		return 0;
-	w = (const __u32 *)&p->t;
-	ports = fw_drop_memo_ports(w[8], any_sport);
-	slot = fw_drop_memo_slot(p, in_ifindex, ports);
+	fw_drop_memo_key(p, any, k);
+	slot = fw_drop_memo_slot(k, in_ifindex);
 	m = bpf_map_lookup_elem(&fw_drop_memo, &slot);
 	if (!m || !m->valid || m->serial != serial || m->in_ifindex != in_ifindex)
 		return 0;
 #pragma unroll
 	for (int i = 0; i < 10; i++)
-		if (m->t[i] != (i == 8 ? ports : w[i]))
+		if (m->t[i] != k[i])
 			return 0;
 	if (m->route_epoch != fw_route_epoch_now() || (__u16)(fw_route_tick() - m->tick) > 1)
 		return 0;
@@ -109,31 +132,29 @@ __noinline int fw_drop_memo_hit(const struct fw_pkt *p, __u32 in_ifindex, __u32 
 	return 1;
 }
 
-#define FW_DROP_MEMO_HOW(chain, verdict, dnat, any_sport)                                          \
-	((chain) | (__u32)(verdict) << 8 | (__u32) !!(dnat) << 16 | (__u32) !!(any_sport) << 24)
+#define FW_DROP_MEMO_HOW(chain, verdict, dnat, any)                                                \
+	((chain) | (__u32)(verdict) << 8 | (__u32) !!(dnat) << 16 | (__u32)(any) << 24)
 
 /* After a new packet's verdict: remembers a drop it may. rule: the one that
  * dropped it, NULL for the policy; how: FW_DROP_MEMO_HOW(chain, verdict,
- * whether a port forward rewrote it, FW_CFG_F_ANY_SPORT). */
+ * whether a port forward rewrote it, fw_drop_memo_any()). */
 __noinline int fw_drop_memo_remember(const struct fw_pkt *p, const struct fw_rule *rule,
 				     __u32 in_ifindex, __u32 serial, __u32 how)
 {
 	struct fw_drop_memo *m;
-	const __u32 *w;
-	__u32 slot, ports;
+	__u32 slot, k[10];
 
 	if (!p || ((how >> 8) & 0xff) != FW_VERDICT_DROP || ((how >> 16) & 0xff) ||
 	    !fw_drop_memo_applies(p) || (rule && (rule->flags & FW_RULE_F_LOG)))
 		return 0;
-	w = (const __u32 *)&p->t;
-	ports = fw_drop_memo_ports(w[8], how >> 24);
-	slot = fw_drop_memo_slot(p, in_ifindex, ports);
+	fw_drop_memo_key(p, how >> 24, k);
+	slot = fw_drop_memo_slot(k, in_ifindex);
 	m = bpf_map_lookup_elem(&fw_drop_memo, &slot);
 	if (!m)
 		return 0;
 #pragma unroll
 	for (int i = 0; i < 10; i++)
-		m->t[i] = i == 8 ? ports : w[i];
+		m->t[i] = k[i];
 	m->in_ifindex = in_ifindex;
 	m->serial = serial;
 	m->route_epoch = fw_route_epoch_now();

@@ -214,7 +214,7 @@ static __always_inline __u8 fw_ingress_judge(const struct fw_gen_cfg *cfg, __u8 
 			p->l3_len);
 	}
 	fw_drop_memo_remember(p, rule, in_ifindex, cfg->serial,
-			      FW_DROP_MEMO_HOW(chain, verdict, dnat, cfg->flags & FW_CFG_F_ANY_SPORT));
+			      FW_DROP_MEMO_HOW(chain, verdict, dnat, fw_drop_memo_any(cfg->flags)));
 	return verdict;
 }
 
@@ -326,7 +326,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 		break;
 	}
 	/* A flow dropped a moment ago, before its route and the rules. */
-	if (fw_drop_memo_hit(&p, in_ifindex, cfg->serial, cfg->flags & FW_CFG_F_ANY_SPORT))
+	if (fw_drop_memo_hit(&p, in_ifindex, cfg->serial, fw_drop_memo_any(cfg->flags)))
 		return XDP_DROP;
 
 	chain = fw_select_chain(ctx, &p, in_ifindex, &out_ifindex);

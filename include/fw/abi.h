@@ -87,6 +87,11 @@ struct fw_active {
 /* No rule of either chain names a source port: a flow's verdict is the same
  * whatever its source port, and the drop memo keys it without one. */
 #define FW_CFG_F_ANY_SPORT 0x8
+/* No rule of either chain names a source address, and the namespace routes
+ * by destination only (no policy-routing rules at apply, loader/
+ * policy_rules.h): a flow's verdict is the same whatever its source
+ * address, and the drop memo keys it without one. */
+#define FW_CFG_F_ANY_SADDR 0x10
 
 /* A class id meaning "the empty set of rules" (a table miss). */
 #define FW_CLASS_NONE 0xffffffffu
@@ -205,7 +210,8 @@ struct fw_rule {
 
 struct fw_drop_memo {
 	__u32 t[10];        /* the packet's struct fw_tuple, as words; source
-	                     * port 0 under FW_CFG_F_ANY_SPORT */
+	                     * port 0 under FW_CFG_F_ANY_SPORT, source
+	                     * address 0 under FW_CFG_F_ANY_SADDR */
 	__u32 in_ifindex;
 	__u32 serial;       /* fw_gen_cfg.serial of the generation that dropped it */
 	__u32 route_epoch;  /* fw_route_epoch then */

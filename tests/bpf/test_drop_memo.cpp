@@ -199,3 +199,54 @@ TEST_CASE("the memo forgets after a route change and after two ticks")
 	CHECK(memo_hits(h) == m0 + 2);
 	CHECK(h.rule("forward", 1).packets == 5);
 }
+
+// A source-address rule: the verdict depends on the source address.
+static const char *kSaddrRule = R"({ "version": 1, "policy": {"input": "accept", "forward": "accept"},
+  "forward": [
+    {"action": "accept", "saddr": "10.1.0.77", "proto": "udp", "dport": 9},
+    {"action": "drop", "proto": "udp", "dport": 9}
+  ] })";
+
+TEST_CASE("without source-address rules or policy routing the memo takes every source of a flow")
+{
+	Harness &h = Harness::get();
+	h.down();
+	h.apply(kDropNine); // no rule names a source address
+	uint64_t m0 = memo_hits(h);
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	for (int a = 3; a < 13; a++) // a spoofed source every packet, new ports too
+		CHECK(h.xdp(Packet::udp("10.1.0." + std::to_string(a), "198.51.100.7", (uint16_t)(5000 + a), 9),
+			    "vlan1")
+			      .action == XDP_DROP);
+	CHECK(memo_hits(h) == m0 + 10);
+	CHECK(h.rule("forward", 1).packets == 11);
+	// Another destination, port or interface is not the remembered flow.
+	uint64_t m1 = memo_hits(h);
+	CHECK(h.xdp(Packet::udp("10.1.0.3", "198.51.100.8", 5000, 9), "vlan1").action == XDP_DROP);
+	CHECK(h.xdp(Packet::udp("10.1.0.3", "198.51.100.7", 5000, 53), "vlan1").action == XDP_PASS);
+	CHECK(h.xdp(Packet::udp("10.1.0.3", "198.51.100.7", 5000, 9), "vlan2").action == XDP_DROP);
+	CHECK(memo_hits(h) == m1);
+
+	// A rule that names a source: each source its own flow, and the one
+	// it accepts is judged, never taken for another source's drop.
+	h.apply(kSaddrRule);
+	m0 = memo_hits(h);
+	uint64_t accepted0 = h.rule("forward", 1).packets;
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	CHECK(h.xdp(Packet::udp("10.1.0.3", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	CHECK(memo_hits(h) == m0);
+	CHECK(h.xdp(Packet::udp("10.1.0.77", "198.51.100.7", 5000, 9), "vlan1").action == XDP_PASS);
+	CHECK(h.rule("forward", 1).packets == accepted0 + 1);
+
+	// Policy routing could send two sources different ways: an apply with
+	// a rule in place keeps the source in the memo's key.
+	REQUIRE(std::system("ip rule add from 10.1.0.99 lookup 100 >/dev/null 2>&1") == 0);
+	h.apply(kDropNine);
+	m0 = memo_hits(h);
+	CHECK(h.xdp(Packet::udp("10.1.0.2", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	CHECK(h.xdp(Packet::udp("10.1.0.3", "198.51.100.7", 5000, 9), "vlan1").action == XDP_DROP);
+	CHECK(memo_hits(h) == m0); // judged: another source
+	CHECK(h.xdp(Packet::udp("10.1.0.3", "198.51.100.7", 5001, 9), "vlan1").action == XDP_DROP);
+	CHECK(memo_hits(h) == m0 + 1); // the same source, another port: remembered
+	REQUIRE(std::system("ip rule del from 10.1.0.99 lookup 100 >/dev/null 2>&1") == 0);
+}
