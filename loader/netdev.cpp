@@ -1,4 +1,5 @@
 #include "netdev.h"
+#include "netlink_dump.h"
 
 #include <cstring>
 #include <ifaddrs.h>
@@ -149,9 +150,6 @@ uint32_t primary_ipv4(const std::string &ifname)
 // packet redirected from XDP would skip them (ipsec_guard.h).
 bool xfrm_policies_present()
 {
-	Fd s(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_XFRM));
-	if (s.fd < 0)
-		return false; // no XFRM in this kernel
 	struct {
 		struct nlmsghdr nh;
 		struct xfrm_userpolicy_id id;
@@ -159,27 +157,16 @@ bool xfrm_policies_present()
 	req.nh.nlmsg_len = sizeof(req);
 	req.nh.nlmsg_type = XFRM_MSG_GETPOLICY;
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	if (send(s.fd, &req, sizeof(req), 0) < 0)
-		return false;
-	char buf[8192];
-	for (;;) {
-		ssize_t n = recv(s.fd, buf, sizeof buf, 0);
-		if (n <= 0)
-			return false;
-		for (auto *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-			// Out and fwd policies act on forwarded packets; in and
-			// socket policies (dir >= XFRM_POLICY_MAX) only on this
-			// host's own.
-			if (nh->nlmsg_type == XFRM_MSG_NEWPOLICY &&
-			    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct xfrm_userpolicy_info))) {
-				auto *pi = (struct xfrm_userpolicy_info *)NLMSG_DATA(nh);
-				if (pi->dir == XFRM_POLICY_OUT || pi->dir == XFRM_POLICY_FWD)
-					return true;
-			}
-			if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
-				return false;
-		}
-	}
+	// Out and fwd policies act on forwarded packets; in and socket
+	// policies (dir >= XFRM_POLICY_MAX) only on this host's own. No XFRM
+	// in this kernel, or no answer: none.
+	return netlink_dump(NETLINK_XFRM, &req, sizeof(req), [](const struct nlmsghdr *nh) {
+		       if (nh->nlmsg_type != XFRM_MSG_NEWPOLICY ||
+			   nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct xfrm_userpolicy_info)))
+			       return 0;
+		       auto *pi = (const struct xfrm_userpolicy_info *)NLMSG_DATA(nh);
+		       return pi->dir == XFRM_POLICY_OUT || pi->dir == XFRM_POLICY_FWD ? 1 : 0;
+	       }) == 1;
 }
 
 } // namespace fw

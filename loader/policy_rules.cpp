@@ -2,15 +2,14 @@
 #include "policy_rules.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
-#include <unistd.h>
-#include <vector>
 
-#include "bpf_map.h"
+#include "netlink_dump.h"
 
 namespace fw {
 
@@ -51,9 +50,6 @@ bool is_default_rule(int family, const struct nlmsghdr *h)
 // 1: a rule other than the defaults, 0: none, -1: could not tell.
 int non_default_rules(int family)
 {
-	Fd s(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-	if (s.fd < 0)
-		return -1;
 	struct {
 		struct nlmsghdr h;
 		struct fib_rule_hdr r;
@@ -63,28 +59,12 @@ int non_default_rules(int family)
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.h.nlmsg_seq = 1;
 	req.r.family = (uint8_t)family;
-	if (send(s.fd, &req, sizeof(req), 0) < 0)
-		return errno == EAFNOSUPPORT ? 0 : -1; // IPv6 compiled out: no IPv6 rules
-	std::vector<char> buf(32 * 1024);
-	int found = 0;
-	for (;;) {
-		ssize_t n = recv(s.fd, buf.data(), buf.size(), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		int len = (int)n;
-		for (auto *h = (struct nlmsghdr *)buf.data(); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return found;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				int err = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
-				return err == EAFNOSUPPORT ? 0 : -1;
-			}
-			if (h->nlmsg_type == RTM_NEWRULE && !is_default_rule(family, h))
-				found = 1;
-		}
-	}
+	int r = netlink_dump(NETLINK_ROUTE, &req, sizeof(req), [&](const struct nlmsghdr *h) {
+		return h->nlmsg_type == RTM_NEWRULE && !is_default_rule(family, h) ? 1 : 0;
+	});
+	if (r == -EAFNOSUPPORT)
+		return 0; // IPv6 compiled out: no IPv6 rules
+	return r < 0 ? -1 : r;
 }
 
 } // namespace

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "netlink_dump.h"
 #include "fw/abi.h"
 #include "runtime.h"
 
@@ -107,9 +108,6 @@ std::set<uint32_t> index_set(const std::vector<Target> &selected)
 std::map<uint32_t, StackLink> stack_read_links()
 {
 	std::map<uint32_t, StackLink> out;
-	Fd s(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-	if (s.fd < 0)
-		throw SystemError(errno_message("cannot open a rtnetlink socket", errno));
 	struct {
 		struct nlmsghdr h;
 		struct ifinfomsg i;
@@ -119,28 +117,16 @@ std::map<uint32_t, StackLink> stack_read_links()
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.h.nlmsg_seq = 1;
 	req.i.ifi_family = AF_UNSPEC;
-	if (send(s.fd, &req, sizeof(req), 0) < 0)
-		throw SystemError(errno_message("cannot list links", errno));
-	std::vector<char> buf(64 * 1024);
-	for (;;) {
-		ssize_t n = recv(s.fd, buf.data(), buf.size(), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			throw SystemError(errno_message("cannot list links", errno));
+	int r = netlink_dump(NETLINK_ROUTE, &req, sizeof(req), [&](const struct nlmsghdr *h) {
+		if (h->nlmsg_type == RTM_NEWLINK) {
+			StackLink l = parse_link(h);
+			out[l.ifindex] = l;
 		}
-		int len = (int)n;
-		for (auto *h = (struct nlmsghdr *)buf.data(); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return out;
-			if (h->nlmsg_type == NLMSG_ERROR)
-				throw SystemError("cannot list links: netlink error");
-			if (h->nlmsg_type == RTM_NEWLINK) {
-				StackLink l = parse_link(h);
-				out[l.ifindex] = l;
-			}
-		}
-	}
+		return 0;
+	});
+	if (r < 0)
+		throw SystemError(errno_message("cannot list links", -r));
+	return out;
 }
 
 StackPlan stack_plan(const std::map<uint32_t, StackLink> &links, const std::vector<Target> &selected)
