@@ -73,9 +73,31 @@ enum fw_ct_result {
 #define FW_CT_TO_ICMP 30
 #define FW_CT_TO_GENERIC 600            /* ESP, AH, GRE, SCTP, others */
 
+/* Seconds: ns / 1e9 is a 64-bit division, which BPF has no cheaper form
+ * of (no multiply-high for the compiler's reciprocal) and which x86 runs
+ * in 10-40 cycles or more, for every packet. Each CPU remembers the second
+ * it computed last and the nanosecond it began at, and divides again only
+ * when the clock has left it (once a second, or when the test clock jumps
+ * back: the unsigned difference is then huge). Exact: the same second as
+ * the division. Tracing programs (route and IPsec hooks, rare) divide. */
 static __always_inline __u32 fw_ct_now(void)
 {
-	return (__u32)(fw_clock_coarse_ns() / 1000000000ull);
+	__u64 ns = fw_clock_coarse_ns();
+#ifndef FW_TRACING_PROG
+	struct fw_clock_second *m = bpf_map_lookup_elem(&fw_clock_second, &(__u32){ 0 });
+	__u64 second;
+
+	if (m && ns - m->start_ns < 1000000000ull)
+		return (__u32)m->second;
+	second = ns / 1000000000ull;
+	if (m) {
+		m->start_ns = second * 1000000000ull;
+		m->second = second;
+	}
+	return (__u32)second;
+#else
+	return (__u32)(ns / 1000000000ull);
+#endif
 }
 
 static __always_inline int fw_ct_is_icmp(__u8 proto)

@@ -338,6 +338,20 @@ struct {
 } fw_test_clock SEC(".maps");
 #endif
 
+/* The second this CPU last computed of the connection clock, and where it
+ * began (lib/ct.h: fw_ct_now). */
+struct fw_clock_second {
+	__u64 start_ns;
+	__u64 second;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_clock_second);
+} fw_clock_second SEC(".maps");
+
 /* Reject answers (lib/reject.h). */
 #define FW_QUOTE_MAX 512 /* bpf_csum_diff's limit too */
 

@@ -340,6 +340,32 @@ TEST_CASE("expiry: a dead entry is absent")
 	CHECK(h.xdp(icmp_error(W, L, 3, 3, out), "vlan2").action == XDP_DROP);
 }
 
+TEST_CASE("expiry counts whole seconds exactly, also after the clock goes back")
+{
+	// fw_ct_now (lib/ct.h) remembers each CPU's second instead of dividing
+	// every packet's clock: an entry must still die at the first nanosecond
+	// of the second after its last, as with the division, before and after
+	// the clock jumps back (the remembered second is then in the future).
+	Harness &h = Harness::get();
+	ClockGuard clock;
+	const std::string L = "10.1.0.2", W = "198.51.100.7";
+	const uint64_t S = 1000000000ull;
+	for (uint64_t start : {1000 * S + S - 1, 500 * S + 1}) { // the second one goes back
+		CAPTURE(start);
+		fresh();
+		h.clock_set(start); // second start / S; unanswered UDP lives 30 s more
+		h.xdp(Packet::udp(L, W, 40001, 53), "vlan1");
+		h.xdp(Packet::udp(L, W, 40002, 53), "vlan1");
+		uint64_t last = (start / S + 30) * S; // its last second
+		h.clock_set(last + S - 1);
+		CHECK(h.xdp(Packet::udp(W, L, 53, 40001), "vlan2").action == XDP_PASS);
+		h.clock_set(last + S);
+		CHECK(h.xdp(Packet::udp(W, L, 53, 40002), "vlan2").action == XDP_DROP);
+		h.clock_set(last);
+		CHECK(h.xdp(Packet::udp(W, L, 53, 40001), "vlan2").action == XDP_PASS); // back again
+	}
+}
+
 TEST_CASE("the table survives a re-apply; flush empties it")
 {
 	Harness &h = Harness::get();
