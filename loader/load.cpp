@@ -194,14 +194,21 @@ static void save_verifier_log(const std::string &log)
 					-err));
 }
 
+// Why the connection table was not made (`err`: the negative errno of its
+// creation).
+[[noreturn]] static void throw_connection_table_error(int err, uint32_t ct_connections)
+{
+	if (err == -ENOMEM || err == -E2BIG)
+		throw_no_memory_for_maps(err, ct_connections);
+	throw SystemError(errno_message("cannot create the connection table", -err));
+}
+
 // A connection table made for this datapath (fd ct, or -errno), put in
 // fw_ct_tables' slot. Throws (closing ct) when it could not be made or put.
 static void fill_connection_slot(int outer_fd, int ct, uint32_t ct_connections)
 {
-	if (ct == -ENOMEM || ct == -E2BIG)
-		throw_no_memory_for_maps(ct, ct_connections);
 	if (ct < 0)
-		throw SystemError(errno_message("cannot create the connection table", -ct));
+		throw_connection_table_error(ct, ct_connections);
 	uint32_t zero = 0;
 	if (bpf_map_update_elem(outer_fd, &zero, &ct, BPF_ANY) != 0)
 		throw SystemError(errno_message("cannot put the connection table in fw_ct_tables", errno));
@@ -431,7 +438,7 @@ void Runtime::load_fresh(uint32_t ct_connections, const std::set<std::string> &p
 	slot.join();
 	try {
 		if (ct.fd < 0)
-			fill_connection_slot(-1, ct.fd, ct_connections); // throws why it was not made
+			throw_connection_table_error(ct.fd, ct_connections);
 		if (slot_err)
 			throw SystemError(errno_message("cannot put the connection table in fw_ct_tables", slot_err));
 		if (combine_err)
