@@ -121,24 +121,29 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
 
 	if (len > FW_CSUM_MAX_L4 || off > FW_CSUM_OFF_MAX)
 		return 0;
-	/* 512 bytes is bpf_csum_diff's largest block. */
-	for (int i = 0; i < FW_CSUM_MAX_L4 / 512; i++) {
-		void *q;
-		__s64 r;
+	/* Segments of 64 bytes or more (the helper's blocks): one test spares
+	 * the short ones, most of a small-packet flood and every bare TCP ACK,
+	 * the block loop and three block tests. */
+	if (len >= 64) {
+		/* 512 bytes is bpf_csum_diff's largest block. */
+		for (int i = 0; i < FW_CSUM_MAX_L4 / 512; i++) {
+			void *q;
+			__s64 r;
 
-		if ((__u32)(i + 1) * 512 > len)
-			break;
-		q = data + ((off + i * 512) & FW_CSUM_OFF_MASK);
-		if (q + 512 > data_end)
-			return 0;
-		r = bpf_csum_diff(NULL, 0, q, 512, 0);
-		if (r < 0)
-			return 0;
-		sum += (__u32)r;
+			if ((__u32)(i + 1) * 512 > len)
+				break;
+			q = data + ((off + i * 512) & FW_CSUM_OFF_MASK);
+			if (q + 512 > data_end)
+				return 0;
+			r = bpf_csum_diff(NULL, 0, q, 512, 0);
+			if (r < 0)
+				return 0;
+			sum += (__u32)r;
+		}
+		FW_CSUM_HELPER_STEP(256);
+		FW_CSUM_HELPER_STEP(128);
+		FW_CSUM_HELPER_STEP(64);
 	}
-	FW_CSUM_HELPER_STEP(256);
-	FW_CSUM_HELPER_STEP(128);
-	FW_CSUM_HELPER_STEP(64);
 	FW_CSUM_LOAD_STEP(32);
 	FW_CSUM_LOAD_STEP(16);
 	FW_CSUM_LOAD_STEP(8);

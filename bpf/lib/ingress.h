@@ -301,10 +301,8 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	ct = fw_ct_ingress(data, data_end, &p, c, &hit);
 	if (ct == FW_CT_ESTABLISHED && fw_stack_ct_stale(hit))
 		ct = FW_CT_NEW; /* judged at another layer: lib/stack.h */
-	FW_TRACE_SET(ct, ct); /* trace */
-	if (ct != FW_CT_NEW) /* trace */
-		fw_trace_decided(FW_TRACE_BY_CONNTRACK, 0,
-				 ct == FW_CT_INVALID ? FW_VERDICT_DROP : FW_VERDICT_ACCEPT);
+	if (ct != FW_CT_NEW) /* trace (NEW is 0, as the event starts) */
+		fw_trace_conntrack(ct);
 	switch (ct) {
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);

@@ -113,6 +113,20 @@ static __always_inline void fw_trace_decided(__u8 by, __u32 position, __u8 verdi
 	e->verdict = verdict;
 }
 
+/* The connection table decided (ct: ESTABLISHED, RELATED or INVALID): one
+ * hook, as every packet of a connection passes it. */
+static __always_inline void fw_trace_conntrack(int ct)
+{
+	struct fw_trace_event *e = fw_trace_now();
+
+	if (!e)
+		return;
+	e->ct = ct;
+	e->by = FW_TRACE_BY_CONNTRACK;
+	e->position = 0;
+	e->verdict = ct == FW_CT_INVALID ? FW_VERDICT_DROP : FW_VERDICT_ACCEPT;
+}
+
 /* Why fw_fastpath (fastpath.h) passed the packet to the stack: its checks
  * again, in its order, run only for a traced packet it did not take. Keep
  * in step with fw_fastpath. Returns FW_TRACE_FAST_* | fib_rc << 8.
