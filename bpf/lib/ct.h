@@ -73,13 +73,23 @@ enum fw_ct_result {
 #define FW_CT_TO_ICMP 30
 #define FW_CT_TO_GENERIC 600            /* ESP, AH, GRE, SCTP, others */
 
-/* Seconds: ns / 1e9 is a 64-bit division, which BPF has no cheaper form
- * of (no multiply-high for the compiler's reciprocal) and which x86 runs
- * in 10-40 cycles or more, for every packet. Each CPU remembers the second
- * it computed last and the nanosecond it began at, and divides again only
- * when the clock has left it (once a second, or when the test clock jumps
- * back: the unsigned difference is then huge). Exact: the same second as
- * the division. Tracing programs (route and IPsec hooks, rare) divide. */
+/* Seconds, by division: for a packet that opens a connection (its insert
+ * costs far more), and for tracing programs. fw_ct_insert_global's frame
+ * sits in a chain of four calls (fw_xdp, fw_nat_ct_create, it, the port
+ * claim's bpf_loop callback) that must fit Linux 6.1's 512 bytes of
+ * stack; fw_ct_now's map key took it past them (544). */
+static __always_inline __u32 fw_ct_now_divided(void)
+{
+	return (__u32)(fw_clock_coarse_ns() / 1000000000ull);
+}
+
+/* Seconds for every packet of a connection: ns / 1e9 is a 64-bit division,
+ * which BPF has no cheaper form of (no multiply-high for the compiler's
+ * reciprocal) and which x86 runs in 10-40 cycles or more. Each CPU
+ * remembers the second it computed last and the nanosecond it began at,
+ * and divides again only when the clock has left it (once a second, or when
+ * the test clock jumps back: the unsigned difference is then huge). Exact:
+ * the same second as the division. Tracing programs divide. */
 static __always_inline __u32 fw_ct_now(void)
 {
 	__u64 ns = fw_clock_coarse_ns();

@@ -190,7 +190,7 @@ static __always_inline int fw_ct_insert_inline(const struct fw_pkt *p, const str
 {
 	struct fw_ct_scratch *sc = bpf_map_lookup_elem(&fw_ct_scratch, &(__u32){ 0 });
 	__u8 state, flags = c->flags;
-	__u32 now = fw_ct_now();
+	__u32 now = fw_ct_now_divided(); /* (its frame: lib/ct.h) */
 	void *ct;
 
 	if (!sc || fw_ct_initial_state(p, &state, &flags))
