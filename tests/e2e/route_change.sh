@@ -61,9 +61,13 @@ stream_pass() {
     for t in "${pids[@]}"; do wait "$t"; e2e_untrack_pid "$t"; done
 }
 
-# verdict LABEL BOUND -> "last_to_old_hop_ms=N stale_route=N moved=P% after_neigh=P% received=N"
+# verdict LABEL BOUND -> "last_to_old_hop_ms=N stale_route=N moved=P% after_neigh=P% delivered=P% received=N"
 # Shares of what the sender sent in each window (its own log), so a slow
 # machine (a VM under TCG) that sends fewer than RATE a second still counts.
+# delivered: the share that reached wan before any change. A VM under TCG
+# (two lanes side by side in CI) loses packets at the receivers whatever
+# routes them: after_neigh is judged against it (a packet to the old MAC is
+# lost too, so every one of those still counts against it).
 verdict() {
     "$E2E_PY" - "$E2E_TMP/$1" "$2" <<'PY'
 import sys
@@ -82,9 +86,10 @@ stale_route = sum(1 for x in wan if x > t["route"] + bound)
 # after the neighbour follows the new MAC (+ bound) until the end
 moved = share(wan2, t["route"] + bound, before["mac"])
 after = share(wan2, t["neigh"] + bound, max(sent) + 1)
+delivered = share(wan, min(sent) - 1, before["route"])
 # how long after the change the old next hop still got packets (ms)
 lag = max([x - t["route"] for x in wan] + [0]) * 1000
-print(f"last_to_old_hop_ms={lag:.0f} stale_route={stale_route} moved={moved:.0f}% after_neigh={after:.0f}% sent={len(sent)} received={len(wan)+len(wan2)}")
+print(f"last_to_old_hop_ms={lag:.0f} stale_route={stale_route} moved={moved:.0f}% after_neigh={after:.0f}% delivered={delivered:.0f}% sent={len(sent)} received={len(wan)+len(wan2)}")
 PY
 }
 field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<" $2"; }
@@ -110,7 +115,9 @@ else
 fi
 assert_eq 0 "$(field stale_route "$v")" "no packet sent ${BOUND}s after the route change reached the old next hop"
 assert_ge 90 "$(field moved "$v")" "the new next hop got the stream"
-assert_ge 90 "$(field after_neigh "$v")" "packets went to the neighbour's new MAC"
+# 90 % of what the stream delivered before the changes (100 % if unknown).
+delivered=$(field delivered "$v"); delivered=${delivered:-100}
+assert_ge "$((delivered * 9 / 10))" "$(field after_neigh "$v")" "packets went to the neighbour's new MAC (of ${delivered}% delivered before)"
 
 # --- the reference: nftables, the kernel forwarding ------------------------
 assert_exit 0 "fwctl down" fw r down
