@@ -187,7 +187,7 @@ void Runtime::commit(const GenerationImage &img)
 	stack_write_maps(fd("fw_stack_if"), fd("fw_stack"), links, targets);
 	switch_and_attach(gen, act, fresh_load, plan);
 	phase("switch and attach");
-	write_fast_if(rs, plan.attach);
+	write_fast_if(plan.attach);
 	detach_others(plan);
 	last_hash_ = img.state.hash;
 	last_apply_ns_ = (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -378,20 +378,21 @@ void Runtime::attach_unless_vanished(uint32_t ifindex, const std::string &ifname
 }
 
 // Where the fast path may send packets, and whose packets it must check
-// first (only read when "fastpath"). Cleared first, then set: in between an
-// interface is at worst not fast (its packets take the stack), never fast
-// unchecked.
-void Runtime::write_fast_if(const Ruleset &rs, const ApplyTargets &targets)
+// first; the latter also tells ingress NAT where a checksum field may hold
+// a seed (bpf/lib/nat.h fw_nat_dnat_seed), so it is written with the fast
+// path off too. Cleared first, then set: in between an interface is at
+// worst not fast (its packets take the stack) and treated as one whose
+// checksums may be unfinished, never fast unchecked.
+void Runtime::write_fast_if(const ApplyTargets &targets)
 {
 	Mapped m(fd("fw_fast_if"), sizeof(uint64_t) * FW_FAST_IF_MAX);
 	uint64_t *flags = m.as<uint64_t>();
 	for (uint32_t i = 0; i < FW_FAST_IF_MAX; i++)
 		if (flags[i])
 			__atomic_store_n(&flags[i], 0ull, __ATOMIC_RELAXED);
-	if (rs.fastpath)
-		for (auto &[name, idx] : targets)
-			if (idx < FW_FAST_IF_MAX)
-				__atomic_store_n(&flags[idx], (uint64_t)fast_if_flags(name, idx), __ATOMIC_RELEASE);
+	for (auto &[name, idx] : targets)
+		if (idx < FW_FAST_IF_MAX)
+			__atomic_store_n(&flags[idx], (uint64_t)fast_if_flags(name, idx), __ATOMIC_RELEASE);
 }
 
 // Detaches interfaces that left the selection, and links of vanished ones.

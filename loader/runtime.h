@@ -220,7 +220,7 @@ private:
 	void write_rules(uint32_t gen, const GenerationImage &img);
 	void switch_and_attach(uint32_t gen, const fw_active &previous, bool fresh_load,
 			       const StackPlan &plan);
-	void write_fast_if(const Ruleset &rs, const ApplyTargets &targets);
+	void write_fast_if(const ApplyTargets &targets);
 	void detach_others(const StackPlan &plan);
 };
 

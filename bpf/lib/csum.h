@@ -55,6 +55,14 @@ static __always_inline __u16 fw_csum_replace2(__u16 csum, __u16 from, __u16 to)
 	return fw_csum_replace4(csum, from, to);
 }
 
+/* The same change for a field holding a seed (fw_csum_holds_seed): a sum,
+ * not its complement, so the word comes out and goes in the other way
+ * round, as inet_proto_csum_replace4() does for CHECKSUM_PARTIAL. */
+static __always_inline __u16 fw_csum_seed_replace4(__u16 seed, __u32 from, __u32 to)
+{
+	return (__u16)~fw_csum_replace4((__u16)~seed, from, to);
+}
+
 /* Sums of memory words as bpf_csum_diff computes them (memory order), so
  * constants of the pseudo-header are added in network byte order. */
 static __always_inline __u32 fw_csum_mem(void *p, __u32 size, __u32 seed)
@@ -163,10 +171,12 @@ static __always_inline int fw_csum_pkt_range(void *data, void *data_end, __u32 o
 	return 1;
 }
 
-/* 1 when the TCP, UDP, ICMP or ICMPv6 checksum of `p` is right (a UDP/IPv4
- * checksum of zero means none was sent: right); 0 when it is wrong, cannot
- * be checked here, or the protocol is another (SCTP's CRC32c may be
- * offloaded too). */
+/* 1 when the TCP, UDP, ICMP or ICMPv6 checksum of `p` is right; 0 when it
+ * is wrong, cannot be checked here, or the protocol is another (SCTP's
+ * CRC32c may be offloaded too). A UDP datagram without a checksum (zero,
+ * IPv4) is 0: nothing to check it by, and a tunnel sends its outer header
+ * without one while the sum left unfinished is the inner packet's (VXLAN:
+ * the redirected frame would arrive with an inner seed for a checksum). */
 static __always_inline int fw_l4_csum_ok(void *data, void *data_end, const struct fw_pkt *p)
 {
 	__u64 sum = 0;
@@ -187,7 +197,7 @@ static __always_inline int fw_l4_csum_ok(void *data, void *data_end, const struc
 		if ((void *)(uh + 1) > data_end)
 			return 0;
 		if (uh->check == 0)
-			return p->t.family == 4; /* IPv6 requires a checksum */
+			return 0;
 		break;
 	}
 	case IPPROTO_ICMP:
@@ -215,6 +225,42 @@ static __always_inline int fw_l4_csum_ok(void *data, void *data_end, const struc
 	if (!fw_csum_pkt_range(data, data_end, p->l4_off, l4_len, &sum))
 		return 0;
 	return fw_csum_fold64(sum) == 0; /* the sum over it all is 0xffff */
+}
+
+/* 1 when the TCP or UDP checksum field of the IPv4 packet p holds exactly
+ * the seed a local stack leaves for "hardware" to finish (CHECKSUM_PARTIAL):
+ * the sum of the pseudo-header, folded, not complemented
+ * (tcp_v4_send_check, udp4_hwcsum, the GRO merges). A finished checksum
+ * holds that value by chance once in 65,536 packets; fw_nat_dnat_seed
+ * tells those apart. */
+static __always_inline int fw_csum_holds_seed(void *data, void *data_end, const struct fw_pkt *p)
+{
+	__u32 l4_len = p->l3_off + p->l3_len - p->l4_off;
+	__u32 sa, da;
+	__u16 field;
+	__u64 sum;
+
+	if (p->t.family != 4 || !p->l4_ok || p->frag != FW_FRAG_NONE)
+		return 0;
+	if (p->t.proto == IPPROTO_TCP) {
+		struct tcphdr *th = data + (p->l4_off & FW_OFF_MASK);
+
+		if ((void *)(th + 1) > data_end)
+			return 0;
+		field = th->check;
+	} else if (p->t.proto == IPPROTO_UDP) {
+		struct udphdr *uh = data + (p->l4_off & FW_OFF_MASK);
+
+		if ((void *)(uh + 1) > data_end)
+			return 0;
+		field = uh->check;
+	} else {
+		return 0;
+	}
+	__builtin_memcpy(&sa, p->t.saddr, 4);
+	__builtin_memcpy(&da, p->t.daddr, 4);
+	sum = (__u64)sa + da + bpf_htons((__u16)p->t.proto) + bpf_htons((__u16)l4_len);
+	return field && field == (__u16)~fw_csum_fold64(sum);
 }
 
 /* fw_l4_csum_ok on an XDP frame, as a global function (not static, never

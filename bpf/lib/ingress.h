@@ -148,13 +148,15 @@ static __always_inline int fw_ingress_pf(struct xdp_md *ctx, void *data, void *d
 					 __u32 in_ifindex, __u8 *chain, __u32 *out_ifindex)
 {
 	struct fw_pf_rule *pf;
+	int seed;
 
 	if (*chain != FW_CHAIN_INPUT || !cfg->pf_count)
 		return 0;
 	pf = fw_pf_match(cfg, gen, p, in_ifindex);
 	if (!pf)
 		return 0;
-	if (fw_pf_apply(data, data_end, p, pf))
+	seed = fw_nat_dnat_seed(ctx, p, in_ifindex);
+	if (seed < 0 || fw_pf_apply(data, data_end, p, pf, seed))
 		return -1;
 	*chain = fw_select_chain(ctx, p, in_ifindex, out_ifindex);
 	return 1;
@@ -307,7 +309,7 @@ static __always_inline int fw_ingress(struct xdp_md *ctx, int l3)
 	case FW_CT_ESTABLISHED:
 		fw_stat(FW_STAT_CT_ESTABLISHED, p.l3_len);
 		__builtin_memcpy(&pre_daddr, p.t.daddr, 4);
-		if (hit && fw_nat_dnat_apply(data, data_end, &p, hit))
+		if (hit && fw_nat_dnat_apply(ctx, &p, hit, in_ifindex))
 			return XDP_DROP;
 		goto ct_accept;
 	case FW_CT_RELATED:

@@ -76,10 +76,15 @@ static __always_inline void fw_nat_pkt_set(struct fw_pkt *p, int which, __be32 a
 
 /* The transport half of fw_nat_rewrite: port (ICMP echo: identifier) and
  * checksum, for an address that went from `old` to `addr`. l4 is bounded by
- * the caller. Returns 0, or -1 when the header is not there (or SCTP would
+ * the caller. `seed`: the TCP/UDP checksum field holds a local stack's
+ * unfinished sum, not a checksum (lib/csum.h, fw_csum_holds_seed): only
+ * the address, which its pseudo-header covers, changes it, and with the
+ * opposite sign; the port is data, which the sum will cover when it is
+ * finished. Returns 0, or -1 when the header is not there (or SCTP would
  * need a new port). */
 static __always_inline int fw_nat_rewrite_l4(void *data, void *data_end, const struct fw_pkt *p,
-					     int which, __u64 l4, __be32 old, __be32 addr, __be16 np)
+					     int which, __u64 l4, __be32 old, __be32 addr, __be16 np,
+					     int seed)
 {
 	__be16 op;
 
@@ -95,6 +100,10 @@ static __always_inline int fw_nat_rewrite_l4(void *data, void *data_end, const s
 			th->dest = np;
 		else
 			th->source = np;
+		if (seed) {
+			th->check = fw_csum_seed_replace4(th->check, old, addr);
+			break;
+		}
 		c = fw_csum_replace4(th->check, old, addr);
 		th->check = fw_csum_replace2(c, op, np);
 		break;
@@ -112,6 +121,10 @@ static __always_inline int fw_nat_rewrite_l4(void *data, void *data_end, const s
 			uh->source = np;
 		if (uh->check == 0)
 			break; /* no checksum: it stays that way */
+		if (seed) {
+			uh->check = fw_csum_seed_replace4(uh->check, old, addr); /* never 0 */
+			break;
+		}
 		c = fw_csum_replace4(uh->check, old, addr);
 		c = fw_csum_replace2(c, op, np);
 		uh->check = c ? c : 0xffff; /* 0 would mean "none" */
@@ -152,7 +165,7 @@ static __always_inline int fw_nat_rewrite_l4(void *data, void *data_end, const s
  * with complete checksums (a CHECKSUM_PARTIAL skb in TC wants
  * fw_nat_rewrite_skb). Returns 0, or -1 when the headers are not there. */
 static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_pkt *p, int which,
-					  __be32 addr, __u16 port)
+					  __be32 addr, __u16 port, int seed)
 {
 	__u32 l3 = p->l3_off;
 	__u64 l4 = p->l4_off; /* 64-bit: its bound check and its use share one register */
@@ -179,7 +192,7 @@ static __always_inline int fw_nat_rewrite(void *data, void *data_end, struct fw_
 	barrier_var(l4);
 	if (l4 > FW_NAT_L4_OFF_MAX)
 		return -1;
-	if (fw_nat_rewrite_l4(data, data_end, p, which, l4, old, addr, bpf_htons(port)))
+	if (fw_nat_rewrite_l4(data, data_end, p, which, l4, old, addr, bpf_htons(port), seed))
 		return -1;
 out:
 	fw_nat_pkt_set(p, which, addr, port);
@@ -281,19 +294,58 @@ static __always_inline int fw_nat_snat_apply(void *data, void *data_end, struct 
 
 	if (!e->nat || !fw_nat_target(e, FW_NAT_SRC, &addr, &port))
 		return 0;
-	return fw_nat_rewrite(data, data_end, p, FW_NAT_SRC, addr, port);
+	return fw_nat_rewrite(data, data_end, p, FW_NAT_SRC, addr, port, 0); /* verified sums only */
 }
 
-/* Ingress side of an established packet: destination rewrite (XDP). */
-static __always_inline int fw_nat_dnat_apply(void *data, void *data_end, struct fw_pkt *p,
-					     const struct fw_ct_entry *e)
+/* XDP: what the TCP/UDP checksum field of a packet whose destination is
+ * about to change holds. A packet that came over a virtual link from a
+ * stack on this machine (a veth's peer, a TUN device, generic XDP after
+ * GRO: FW_FAST_IF_VERIFY_CSUM) may carry the seed of a checksum that
+ * "hardware" finishes later (CHECKSUM_PARTIAL, which the skb knows and XDP
+ * cannot see); updated as a checksum, the seed turns wrong, and the sum
+ * finished from it on the way out (a NIC, or the stack for a device
+ * without offload) is wrong: the receiver drops every such packet.
+ *   0: a checksum (a NIC's native XDP sees wire packets only; or the
+ *      field is not the seed): RFC 1624;
+ *   1: the seed, which does not verify as a checksum: updated as a seed;
+ *  -1: both: the seed of a sum that finishes at 0, or a checksum equal to
+ *      the seed by chance, once in 65,536 packets of either kind. No way
+ *      to tell which: the caller drops it (FW_STAT_NAT_CSUM_UNSURE), as
+ *      a wrong guess would, but counted. */
+static __always_inline int fw_nat_dnat_seed(struct xdp_md *ctx, const struct fw_pkt *p,
+					    __u32 in_ifindex)
+{
+	__u64 *flags = bpf_map_lookup_elem(&fw_fast_if, &in_ifindex);
+
+	/* 0: not known (yet): an interface `fwctl watch` attached later,
+	 * a bond's or VLAN's owner, an apply's switch in progress. */
+	if (flags && *flags && !(*flags & FW_FAST_IF_VERIFY_CSUM))
+		return 0;
+	if (!fw_csum_holds_seed((void *)(long)ctx->data, (void *)(long)ctx->data_end, p))
+		return 0;
+	if (fw_xdp_l4_csum_ok(ctx, p)) {
+		fw_stat_rare(FW_STAT_NAT_CSUM_UNSURE, p->l3_len);
+		return -1;
+	}
+	return 1;
+}
+
+/* Ingress side of an established packet: destination rewrite (XDP).
+ * Returns 0, or -1: drop. */
+static __always_inline int fw_nat_dnat_apply(struct xdp_md *ctx, struct fw_pkt *p,
+					     const struct fw_ct_entry *e, __u32 in_ifindex)
 {
 	__be32 addr;
 	__u16 port;
+	int seed;
 
 	if (!e->nat || !fw_nat_target(e, FW_NAT_DST, &addr, &port))
 		return 0;
-	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, addr, port);
+	seed = fw_nat_dnat_seed(ctx, p, in_ifindex);
+	if (seed < 0)
+		return -1;
+	return fw_nat_rewrite((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, FW_NAT_DST,
+			      addr, port, seed);
 }
 
 /* Egress side in TC, CHECKSUM_PARTIAL-safe. */
@@ -382,14 +434,14 @@ static __always_inline struct fw_pf_rule *fw_pf_match(const struct fw_gen_cfg *c
 /* Port-forwards the first packet of a connection: destination rewritten
  * in place. Returns 0, or -1 when the packet could not be rewritten. */
 static __always_inline int fw_pf_apply(void *data, void *data_end, struct fw_pkt *p,
-				       const struct fw_pf_rule *r)
+				       const struct fw_pf_rule *r, int seed)
 {
 	__u16 port = p->t.dport;
 
 	if (r->to_dport && p->has_ports)
 		port = r->to_dport + (p->t.dport - r->dport_lo);
 	fw_rule_count(r->counter_slot, p->l3_len);
-	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, r->to_daddr, port);
+	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, r->to_daddr, port, seed);
 }
 
 /* Takes a port forward's rewrite back (a `reject` answers what the client
@@ -401,8 +453,9 @@ static __always_inline int fw_pf_undo(void *data, void *data_end, struct fw_pkt 
 	__be32 a;
 
 	__builtin_memcpy(&a, ok->daddr, 4);
+	/* The answer is built with sums of its own: the field may stay stale. */
 	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, a,
-			      fw_ct_is_icmp(ok->proto) ? ok->sport : ok->dport);
+			      fw_ct_is_icmp(ok->proto) ? ok->sport : ok->dport, 0);
 }
 
 static long fw_nat_scan_one(__u64 i, void *arg)

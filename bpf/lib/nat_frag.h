@@ -67,7 +67,7 @@ static __always_inline int fw_frag_nat_ingress(void *data, void *data_end, struc
 
 	if (!fw_frag_nat_find(p, FW_NAT_DST, &addr))
 		return 0;
-	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, addr, 0);
+	return fw_nat_rewrite(data, data_end, p, FW_NAT_DST, addr, 0, 0); /* no transport header */
 }
 
 /* Egress (TC): source of a later fragment whose first fragment was

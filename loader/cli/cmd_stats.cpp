@@ -91,7 +91,8 @@ json stats_json(const Runtime &rt, const AppliedState &st)
 			{"reject_sent", rt.stat_counter(FW_STAT_REJECT_SENT).packets},
 			{"reject_rate_limited", rt.stat_counter(FW_STAT_REJECT_LIMITED).packets},
 			{"fastpath", counter_json(rt.stat_counter(FW_STAT_FASTPATH))},
-			{"drop_memo", counter_json(rt.stat_counter(FW_STAT_DROP_MEMO))}};
+			{"drop_memo", counter_json(rt.stat_counter(FW_STAT_DROP_MEMO))},
+			{"nat_checksum_unsure", counter_json(rt.stat_counter(FW_STAT_NAT_CSUM_UNSURE))}};
 	return out;
 }
 

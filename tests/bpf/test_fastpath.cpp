@@ -264,6 +264,15 @@ TEST_CASE("fast path: a checksum left to the hardware, or a wrong one, takes the
 	bad.bytes[bad.l4 + 17] ^= 0x5a;
 	CHECK(h.xdp(bad, "vlan1").action == XDP_PASS);
 
+	// No UDP checksum at all: nothing to check by, and a tunnel's outer
+	// header goes without one while its inner sum is the unfinished one
+	// (VXLAN from a local stack).
+	Packet nosum = Packet::udp("10.1.0.2", "198.51.100.7", 4789, 4789, 64);
+	nosum.bytes[nosum.l4 + 6] = nosum.bytes[nosum.l4 + 7] = 0;
+	CHECK(h.xdp(nosum, "vlan1").action == XDP_PASS);
+	nosum.fix_l4_checksum(17);
+	CHECK(h.xdp(nosum, "vlan1").action == XDP_REDIRECT);
+
 	// Checked for every length: odd tails, blocks of 4 to 512 bytes.
 	// (n + 8 bytes of UDP: 55 and 56 are either side of the block sums.)
 	for (size_t n : {1, 2, 3, 4, 5, 7, 24, 31, 55, 56, 63, 100, 127, 255, 300, 511, 512, 513, 777, 1000, 1023, 1400, 1472}) {
