@@ -5,12 +5,26 @@
 //
 //   fw_verifier_stats build/bpf/fw.bpf.o [more objects...]
 //
-// Exit 0 when every object loaded, 1 otherwise (its programs' stats and the
-// verifier's last lines are printed either way). Needs root.
+// It also checks each program's chains of calls against Linux 6.1's limit
+// of 512 bytes for the stacks of a chain together (check_max_stack_depth:
+// every frame rounded up to 32 bytes; bpf_loop callbacks count as calls),
+// which newer kernels apply differently: 6.18 loaded a 544-byte chain that
+// 6.1 refused, and only the VM lane saw it. Frames are read from the
+// instructions as loaded (the deepest r10 offset each function touches),
+// as the verifier measures them before it rewrites anything.
+//
+// Exit 0 when every object loaded and every chain fits, 1 otherwise (its
+// programs' stats and the verifier's last lines are printed either way).
+// Needs root.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +79,94 @@ void print_rejection(const char *path)
 	}
 }
 
+constexpr int kChainLimit = 512; // MAX_BPF_STACK, for a chain of calls on Linux 6.1
+
+// A call into another function of the program: a BPF-to-BPF call, or a
+// function's address taken (a bpf_loop callback), which 6.1 counts alike.
+int call_target(const struct bpf_insn *insns, size_t i)
+{
+	const struct bpf_insn &in = insns[i];
+	if (in.code == (BPF_JMP | BPF_CALL) && in.src_reg == BPF_PSEUDO_CALL)
+		return (int)i + in.imm + 1;
+	if (in.code == (BPF_LD | BPF_IMM | BPF_DW) && in.src_reg == BPF_PSEUDO_FUNC)
+		return (int)i + in.imm + 1;
+	return -1;
+}
+
+// The deepest stack byte an instruction reaches below r10 (0: none): an
+// access through r10, or r10 copied and moved down (a pointer for a helper).
+int stack_reach(const struct bpf_insn &in, std::map<int, int> &r10_copies)
+{
+	int cls = BPF_CLASS(in.code);
+	if ((cls == BPF_STX || cls == BPF_ST) && in.dst_reg == BPF_REG_10 && in.off < 0)
+		return -in.off;
+	if (cls == BPF_LDX && in.src_reg == BPF_REG_10 && in.off < 0)
+		return -in.off;
+	if (in.code == (BPF_ALU64 | BPF_MOV | BPF_X) && in.src_reg == BPF_REG_10) {
+		r10_copies[in.dst_reg] = 0;
+		return 0;
+	}
+	if (in.code == (BPF_ALU64 | BPF_ADD | BPF_K) && r10_copies.count(in.dst_reg)) {
+		r10_copies[in.dst_reg] += in.imm;
+		return std::max(0, -r10_copies[in.dst_reg]);
+	}
+	if (cls == BPF_ALU64 || cls == BPF_ALU || cls == BPF_LDX || cls == BPF_LD)
+		r10_copies.erase(in.dst_reg);
+	return 0;
+}
+
+// The deepest chain of calls from the program's entry, as 6.1 adds it up.
+// Returns false (and says so) when it is over the limit.
+bool check_stack_chains(struct bpf_program *prog)
+{
+	const struct bpf_insn *insns = bpf_program__insns(prog);
+	size_t n = bpf_program__insn_cnt(prog);
+	if (!insns || !n)
+		return true;
+	std::set<int> starts{0};
+	for (size_t i = 0; i < n; i++)
+		if (int t = call_target(insns, i); t >= 0)
+			starts.insert(t);
+	std::vector<int> start(starts.begin(), starts.end());
+	auto func_of = [&](int insn) {
+		return (int)(std::upper_bound(start.begin(), start.end(), insn) - start.begin()) - 1;
+	};
+	std::vector<int> frame(start.size(), 0);
+	std::vector<std::set<int>> calls(start.size());
+	for (size_t f = 0; f < start.size(); f++) {
+		size_t end = f + 1 < start.size() ? (size_t)start[f + 1] : n;
+		std::map<int, int> r10_copies;
+		for (size_t i = (size_t)start[f]; i < end; i++) {
+			frame[f] = std::max(frame[f], stack_reach(insns[i], r10_copies));
+			if (int t = call_target(insns, i); t >= 0)
+				calls[f].insert(func_of(t));
+			if (BPF_CLASS(insns[i].code) == BPF_JMP || BPF_CLASS(insns[i].code) == BPF_JMP32)
+				r10_copies.clear(); // a branch: where the copy stands is unknown
+		}
+	}
+	auto rounded = [&](int f) { return (std::max(frame[f], 1) + 31) / 32 * 32; };
+	std::vector<int> best_next(start.size(), -1), best(start.size(), -1);
+	std::function<int(int, int)> deepest = [&](int f, int depth) -> int {
+		if (depth > 8 || best[f] >= 0) // 8: the verifier's limit of nested calls
+			return std::max(best[f], 0);
+		int below = 0;
+		for (int c : calls[f])
+			if (int d = deepest(c, depth + 1); d > below)
+				below = d, best_next[f] = c;
+		return best[f] = rounded(f) + below;
+	};
+	int total = deepest(0, 0);
+	std::string chain;
+	for (int f = 0; f >= 0; f = best_next[f])
+		chain += (chain.empty() ? "" : " -> ") + std::string(f ? "insn " + std::to_string(start[f]) : "entry") +
+			 " " + std::to_string(frame[f]);
+	bool ok = total <= kChainLimit;
+	printf("%-24s stack of the deepest chain %d of %d on Linux 6.1 (bytes per frame: %s)%s\n",
+	       bpf_program__name(prog), total, kChainLimit, chain.c_str(),
+	       ok ? "" : " -- TOO DEEP: 6.1 refuses it (llvm-objdump -d shows each function's r10 offsets)");
+	return ok;
+}
+
 bool report(const char *path)
 {
 	struct bpf_object *obj = bpf_object__open(path);
@@ -93,12 +195,15 @@ bool report(const char *path)
 		std::string line = stats ? std::string(stats, strcspn(stats, "\n")) : "(not verified)";
 		printf("%s %-24s %s\n", path, bpf_program__name(prog), line.c_str());
 	}
+	bool chains_fit = true;
+	if (!err)
+		bpf_object__for_each_program(prog, obj) chains_fit = check_stack_chains(prog) && chains_fit;
 	bpf_object__close(obj);
 	if (err) {
 		fprintf(stderr, "%s: load failed: %s\n", path, strerror(-err));
 		print_rejection(path);
 	}
-	return err == 0;
+	return err == 0 && chains_fit;
 }
 
 } // namespace
