@@ -91,13 +91,16 @@ struct PeerXdp {
 // fw_bench_forward's fwctl rules: N-1 `udp dport P drop`, then `udp dport
 // 9000 accept`, forward policy drop; "fastpath" named, as the harness
 // turns the default fast path off for the datapath tests.
-std::string accept_ruleset(int n)
+// masquerade: out of vlan2, as fw_bench_forward's fwctl-nat.
+std::string accept_ruleset(int n, bool masquerade)
 {
 	std::ostringstream s;
 	s << R"({"fastpath": true, "interfaces": ["vlan1", "vlan2"], "policy": {"input": "accept", "forward": "drop"}, "forward": [)";
 	for (int i = 0; i < n - 1; i++)
 		s << R"({"action": "drop", "proto": "udp", "dport": )" << OTHER_PORT0 + i << "},";
 	s << R"({"action": "accept", "proto": "udp", "dport": )" << DPORT << "}]";
+	if (masquerade)
+		s << R"(, "nat": [{"out": "vlan2"}])";
 	return s.str() + "}";
 }
 
@@ -242,22 +245,26 @@ int main(int argc, char **argv)
 			t = run_ns(fd, drop_pkt, in, repeat, &v);
 			row("  drop path prefix: " + name, n, t, v);
 		}
-		h.down();
-		PeerXdp peer(h.ifindex("wan1"));
-		h.apply(accept_ruleset(n));
-		prog = bpf_obj_get((h.pin_dir + "/prog_fw_xdp").c_str());
-		if (prog < 0)
-			return fprintf(stderr, "no pinned fw_xdp\n"), 1;
-		Packet est = Packet::udp("10.1.0.2", "198.51.100.2", 10000, DPORT);
-		xdp_test_run(prog, est.bytes, in, 1); // opens the connection
-		int calls = (int)std::max<uint32_t>(1000, repeat / 50);
-		t = run_calls_ns(empty, est, in, calls, XDP_DROP, &v);
-		row("empty XDP program, one run per call", n, t, v);
-		t = run_calls_ns(prog, est, in, calls, XDP_REDIRECT, &v);
-		row("fw_xdp: forward, established, fast path, one run per call", n, t, v);
-		if (v != XDP_REDIRECT)
-			return fprintf(stderr, "the established packet was not redirected (%s)\n", verdict(v)), 1;
-		close(prog);
+		for (bool masq : {false, true}) {
+			h.down();
+			PeerXdp peer(h.ifindex("wan1"));
+			h.apply(accept_ruleset(n, masq));
+			prog = bpf_obj_get((h.pin_dir + "/prog_fw_xdp").c_str());
+			if (prog < 0)
+				return fprintf(stderr, "no pinned fw_xdp\n"), 1;
+			Packet est = Packet::udp("10.1.0.2", "198.51.100.2", 10000, DPORT);
+			xdp_test_run(prog, est.bytes, in, 1); // opens the connection
+			int calls = (int)std::max<uint32_t>(1000, repeat / 50);
+			t = run_calls_ns(empty, est, in, calls, XDP_DROP, &v);
+			row("empty XDP program, one run per call", n, t, v);
+			t = run_calls_ns(prog, est, in, calls, XDP_REDIRECT, &v);
+			row(masq ? "fw_xdp: forward, established, masquerade, fast path, one run per call"
+				 : "fw_xdp: forward, established, fast path, one run per call",
+			    n, t, v);
+			if (v != XDP_REDIRECT)
+				return fprintf(stderr, "the established packet was not redirected (%s)\n", verdict(v)), 1;
+			close(prog);
+		}
 	}
 	h.down();
 	close(empty);
