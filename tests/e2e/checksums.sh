@@ -22,6 +22,7 @@
 # "fastpath": false, and nftables as the reference; a table at the end.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/netns.sh"
+. "$HERE/lib/sidebyside.sh"
 : "${FWCTL:?path of the fwctl binary}"
 e2e_init
 
@@ -89,18 +90,6 @@ NFT_RULES='table ip e2e {
     oifname "vlan2" ip daddr != 192.0.2.3 masquerade
   }
 }'
-
-declare -A RES SEEN
-CASES=()
-record() { # MODE CASE OK(0|1) DETAIL: fwctl modes assert, nftables records
-    local mode=$1 c=$2 ok=$3 detail=$4
-    [ -n "${SEEN[$c]:-}" ] || { SEEN[$c]=1; CASES+=("$c"); }
-    RES[$mode,$c]=$([ "$ok" = 0 ] && echo pass || echo FAIL)
-    if [ "$mode" = nft ]; then
-        e2e_log "nftables $c: ${RES[$mode,$c]} ($detail)"
-    elif [ "$ok" = 0 ]; then pass "$mode: $c ($detail)"
-    else fail "$mode: $c ($detail)"; fi
-}
 
 # Receivers' checksum errors: each case must add none.
 csum_errors() {
@@ -174,8 +163,5 @@ run_cases nft
 servers_stop
 nsx r nft delete table ip e2e
 
-printf '\n%-44s %-8s %-10s %s\n' case fwctl fwctl-nofp nftables
-for c in "${CASES[@]}"; do
-    printf '%-44s %-8s %-10s %s\n' "$c" "${RES[fwctl,$c]:--}" "${RES[fwctl-nofp,$c]:--}" "${RES[nft,$c]:--}"
-done
+side_by_side_table 44 fwctl fwctl-nofp nft
 e2e_finish

@@ -13,6 +13,7 @@
 # is a plain router (the hop beyond the firewall).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/netns.sh"
+. "$HERE/lib/sidebyside.sh"
 : "${FWCTL:?path of the fwctl binary}"
 e2e_init
 
@@ -77,19 +78,6 @@ NFT_RULES='table ip e2e {
     oifname "vlan2" masquerade
   }
 }'
-
-declare -A RES SEEN
-CASES=()
-# record MODE CASE OK(0|1) DETAIL: fwctl modes assert, nftables records.
-record() {
-    local mode=$1 c=$2 ok=$3 detail=$4
-    [ -n "${SEEN[$c]:-}" ] || { SEEN[$c]=1; CASES+=("$c"); }
-    RES[$mode,$c]=$([ "$ok" = 0 ] && echo pass || echo FAIL)
-    if [ "$mode" = nft ]; then
-        e2e_log "nftables $c: ${RES[$mode,$c]} ($detail)"
-    elif [ "$ok" = 0 ]; then pass "$mode: $c ($detail)"
-    else fail "$mode: $c ($detail)"; fi
-}
 
 # traceroute MODE: every hop answers, none is "*".
 case_traceroute() {
@@ -214,9 +202,5 @@ else
     e2e_log "nftables unavailable here: its column is empty"
 fi
 
-printf '\n%-30s %-8s %-8s %-8s\n' "case" "fwctl" "fwctl-fp" "nft"
-for c in "${CASES[@]}"; do
-    printf '%-30s %-8s %-8s %-8s\n' "$c" "${RES[fwctl,$c]:--}" "${RES[fwctl-fp,$c]:--}" "${RES[nft,$c]:--}"
-done
-echo
+side_by_side_table 30 fwctl fwctl-fp nft
 e2e_finish
