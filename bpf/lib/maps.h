@@ -280,9 +280,9 @@ struct {
 /* The fast path (lib/fastpath.h). */
 /* Interfaces fwctl is attached to, with FW_FAST_IF_* flags; written at
  * apply, whether the fast path is on or not (ingress NAT reads
- * FW_FAST_IF_VERIFY_CSUM too: lib/nat.h). FW_FAST_IF_OUT: a redirected frame may leave by it (an Ethernet
- * device whose driver transmits XDP frames, NDO_XMIT; never a TUN device,
- * a userspace VPN's). FW_FAST_IF_VERIFY_CSUM: its packets may come from a
+ * FW_FAST_IF_VERIFY_CSUM too: lib/nat.h). FW_FAST_IF_OUT: a redirected
+ * frame may leave by it (an Ethernet device whose driver transmits XDP
+ * frames, NDO_XMIT; never a TUN device, a userspace VPN's). FW_FAST_IF_VERIFY_CSUM: its packets may come from a
  * local stack with unfinished checksums (lib/csum.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY); /* two lookups a packet: no hashing */
