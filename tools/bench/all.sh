@@ -16,7 +16,8 @@
 #     to back
 #  5. apply: first apply of one rule, re-apply of 10,000, beside nft -f
 #  6. memory (fwctl status): one rule, 10,000 rules
-# Figures are per run; ratios are medians over the same invocation's runs.
+# Figures are per run; ratios are medians over the same invocation's runs,
+# with each run's own ratio beside them (the machine's noise).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
@@ -52,29 +53,42 @@ MEM_CONNS=${MEM_CONNS:-200000} bash "$SRC/tools/bench/mem_report.sh" "$BUILD" | 
 python3 - "$OUT" <<'PY' | tee -a "$OUT/summary.txt"
 import json, sys
 out = sys.argv[1]
-def med(name, variant, n):
+def result(name, variant, n):
     for r in json.load(open(f"{out}/{name}.json"))["results"]:
         if r["variant"] == variant and (r["n"] == n or n is None):
-            return r["median_pps"]
+            return r
     return None
+def med(name, variant, n):
+    r = result(name, variant, n)
+    return r["median_pps"] if r else None
+# The ratio run by run (run k of one against run k of the other, seconds
+# apart): how far the machine moved during the invocation.
+def rounds(a, b):
+    if not a or not b:
+        return ""
+    pb = {x["run"]: x["pps"] for x in b["runs"]}
+    rs = [x["pps"] / pb[x["run"]] for x in a["runs"] if pb.get(x["run"])]
+    return "; run by run " + " ".join(f"{r:.2f}" for r in rs) if rs else ""
 def row(what, a, b, target, fmt="{:.2f}x"):
-    if a is None or b is None or not b:
+    ra, rb = a and result(*a), b and result(*b)
+    a, b = ra and ra["median_pps"], rb and rb["median_pps"]
+    if not a or not b:
         print(f"{what:58s} n/a"); return
     r = a / b
     ok = "" if target is None else ("  target %.2f: %s" % (target, "met" if r >= target else "NOT met"))
-    print(f"{what:58s} {fmt.format(r)} ({a:,.0f} / {b:,.0f}){ok}")
+    print(f"{what:58s} {fmt.format(r)} ({a:,.0f} / {b:,.0f}{rounds(ra, rb)}){ok}")
 print("load at the end: " + open("/proc/loadavg").read().strip())
-row("forwarding, 10k rules, default / bare XDP router", med("forward", "fwctl", 10000), med("forward", "xdp-fwd", None), 0.85)
-row("forwarding + masquerade, 10k rules / bare XDP router", med("forward", "fwctl-nat", 10000), med("forward", "xdp-fwd", None), 0.85)
-row("drop at the last of 10k rules / bare XDP_DROP", med("forward", "fwctl-drop", 10000), med("forward", "xdp-drop", None), 0.50)
-row("drop, new source port every packet / bare XDP_DROP", med("newsrc-drop", "fwctl-drop", 10000), med("newsrc-drop", "xdp-drop", None), None)
-row("drop, new source address every packet / bare XDP_DROP", med("newaddr-drop", "fwctl-drop", 10000), med("newaddr-drop", "xdp-drop", None), 0.33)
-row("two cores / one core, bare XDP router (reference)", med("twocores", "xdp-fwd", None), med("onecore", "xdp-fwd", None), None)
-row("two cores / one core, fwctl default", med("twocores", "fwctl", 10000), med("onecore", "fwctl", 10000), 1.8)
-row("two cores / one core, fwctl + masquerade", med("twocores", "fwctl-nat", 10000), med("onecore", "fwctl-nat", 10000), 1.8)
+row("forwarding, 10k rules, default / bare XDP router", ("forward", "fwctl", 10000), ("forward", "xdp-fwd", None), 0.85)
+row("forwarding + masquerade, 10k rules / bare XDP router", ("forward", "fwctl-nat", 10000), ("forward", "xdp-fwd", None), 0.85)
+row("drop at the last of 10k rules / bare XDP_DROP", ("forward", "fwctl-drop", 10000), ("forward", "xdp-drop", None), 0.50)
+row("drop, new source port every packet / bare XDP_DROP", ("newsrc-drop", "fwctl-drop", 10000), ("newsrc-drop", "xdp-drop", None), None)
+row("drop, new source address every packet / bare XDP_DROP", ("newaddr-drop", "fwctl-drop", 10000), ("newaddr-drop", "xdp-drop", None), 0.33)
+row("two cores / one core, bare XDP router (reference)", ("twocores", "xdp-fwd", None), ("onecore", "xdp-fwd", None), None)
+row("two cores / one core, fwctl default", ("twocores", "fwctl", 10000), ("onecore", "fwctl", 10000), 1.8)
+row("two cores / one core, fwctl + masquerade", ("twocores", "fwctl-nat", 10000), ("onecore", "fwctl-nat", 10000), 1.8)
 for n in (1, 10000):
-    row(f"new connections/s, {n} rules: fwctl / nft conntrack", med("newconns", "fwctl", n), med("newconns", "nft-ct", n), None)
-    row(f"new connections/s, {n} rules: fwctl / nft conntrack + set", med("newconns", "fwctl", n), med("newconns", "nft-ct-set", n), None)
+    row(f"new connections/s, {n} rules: fwctl / nft conntrack", ("newconns", "fwctl", n), ("newconns", "nft-ct", n), None)
+    row(f"new connections/s, {n} rules: fwctl / nft conntrack + set", ("newconns", "fwctl", n), ("newconns", "nft-ct-set", n), None)
 try:
     for r in json.load(open(f"{out}/apply.json"))["results"]:
         print(f"apply {r.get('shape')} N={r.get('n')}: " + ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("shape", "n")))
