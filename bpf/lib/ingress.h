@@ -156,7 +156,7 @@ static __always_inline int fw_ingress_pf(struct xdp_md *ctx, void *data, void *d
 	if (!pf)
 		return 0;
 	seed = fw_nat_dnat_seed(ctx, p, in_ifindex);
-	if (seed < 0 || fw_pf_apply(data, data_end, p, pf, seed))
+	if (fw_pf_apply(data, data_end, p, pf, seed))
 		return -1;
 	*chain = fw_select_chain(ctx, p, in_ifindex, out_ifindex);
 	return 1;

@@ -307,11 +307,13 @@ static __always_inline int fw_nat_snat_apply(void *data, void *data_end, struct 
  * without offload) is wrong: the receiver drops every such packet.
  *   0: a checksum (a NIC's native XDP sees wire packets only; or the
  *      field is not the seed): RFC 1624;
- *   1: the seed, which does not verify as a checksum: updated as a seed;
- *  -1: both: the seed of a sum that finishes at 0, or a checksum equal to
- *      the seed by chance, once in 65,536 packets of either kind. No way
- *      to tell which: the caller drops it (FW_STAT_NAT_CSUM_UNSURE), as
- *      a wrong guess would, but counted. */
+ *   1: the seed: updated as a seed. Also when the field verifies as a
+ *      checksum too, which a seed does once in 65,536 packets (its
+ *      finished sum equals it) and a checksum equal to its seed by chance
+ *      as often: nothing in the packet tells them apart. From a local
+ *      stack seeds are the rule, so the guess is the seed; counted
+ *      (FW_STAT_NAT_CSUM_UNSURE), since a wrong one loses the packet at
+ *      the receiver. Dropping it instead would lose both kinds. */
 static __always_inline int fw_nat_dnat_seed(struct xdp_md *ctx, const struct fw_pkt *p,
 					    __u32 in_ifindex)
 {
@@ -323,15 +325,13 @@ static __always_inline int fw_nat_dnat_seed(struct xdp_md *ctx, const struct fw_
 		return 0;
 	if (!fw_csum_holds_seed((void *)(long)ctx->data, (void *)(long)ctx->data_end, p))
 		return 0;
-	if (fw_xdp_l4_csum_ok(ctx, p)) {
+	if (fw_xdp_l4_csum_ok(ctx, p))
 		fw_stat_rare(FW_STAT_NAT_CSUM_UNSURE, p->l3_len);
-		return -1;
-	}
 	return 1;
 }
 
 /* Ingress side of an established packet: destination rewrite (XDP).
- * Returns 0, or -1: drop. */
+ * Returns 0, or -1 when the headers are not there (drop). */
 static __always_inline int fw_nat_dnat_apply(struct xdp_md *ctx, struct fw_pkt *p,
 					     const struct fw_ct_entry *e, __u32 in_ifindex)
 {
@@ -342,8 +342,6 @@ static __always_inline int fw_nat_dnat_apply(struct xdp_md *ctx, struct fw_pkt *
 	if (!e->nat || !fw_nat_target(e, FW_NAT_DST, &addr, &port))
 		return 0;
 	seed = fw_nat_dnat_seed(ctx, p, in_ifindex);
-	if (seed < 0)
-		return -1;
 	return fw_nat_rewrite((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, FW_NAT_DST,
 			      addr, port, seed);
 }

@@ -254,8 +254,8 @@ enum fw_stat {
 				 * with its inside source (lib/nat_guard.h) */
 	FW_STAT_NAT_NO_ADDR,    /* masquerade while its interface has no IPv4 address: dropped */
 	FW_STAT_DROP_MEMO,      /* dropped by a flow's remembered drop (bpf/lib/drop_memo.h) */
-	FW_STAT_NAT_CSUM_UNSURE, /* dropped: a checksum to translate that may be a
-				  * local stack's unfinished seed (bpf/lib/nat.h) */
+	FW_STAT_NAT_CSUM_UNSURE, /* translated as a local stack's unfinished seed,
+				  * though it verified as a checksum too (bpf/lib/nat.h) */
 	FW_STAT_MAX = 32,
 };
 

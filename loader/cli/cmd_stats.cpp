@@ -130,7 +130,7 @@ void print_stats_text(const json &s)
 		  << ", table full " << st["table_full"].get<uint64_t>() << "\n";
 	std::cout << "nat: leaks dropped " << s["other"]["nat_leak"]["packets"].get<uint64_t>()
 		  << ", port exhausted " << s["other"]["nat_port_exhausted"].get<uint64_t>()
-		  << ", checksum unsure dropped " << s["other"]["nat_checksum_unsure"]["packets"].get<uint64_t>()
+		  << ", checksum unsure " << s["other"]["nat_checksum_unsure"]["packets"].get<uint64_t>()
 		  << "\n";
 	std::cout << "log: " << s["log"]["events"].get<uint64_t>() << " events, "
 		  << s["log"]["suppressed"].get<uint64_t>() << " suppressed\n";

@@ -66,8 +66,9 @@ stream_pass() {
 # machine (a VM under TCG) that sends fewer than RATE a second still counts.
 # delivered: the share that reached wan before any change. A VM under TCG
 # (two lanes side by side in CI) loses packets at the receivers whatever
-# routes them: after_neigh is judged against it (a packet to the old MAC is
-# lost too, so every one of those still counts against it).
+# routes them: after_neigh is judged against it and against nftables' in the
+# same run (a packet to the old MAC is lost too, so every one of those still
+# counts against it).
 verdict() {
     "$E2E_PY" - "$E2E_TMP/$1" "$2" <<'PY'
 import sys
@@ -115,9 +116,8 @@ else
 fi
 assert_eq 0 "$(field stale_route "$v")" "no packet sent ${BOUND}s after the route change reached the old next hop"
 assert_ge 90 "$(field moved "$v")" "the new next hop got the stream"
-# 90 % of what the stream delivered before the changes (100 % if unknown).
 delivered=$(field delivered "$v"); delivered=${delivered:-100}
-assert_ge "$((delivered * 9 / 10))" "$(field after_neigh "$v")" "packets went to the neighbour's new MAC (of ${delivered}% delivered before)"
+fw_after_neigh=$(field after_neigh "$v")
 
 # --- the reference: nftables, the kernel forwarding ------------------------
 assert_exit 0 "fwctl down" fw r down
@@ -127,4 +127,13 @@ nsx r nft delete table inet ref
 v=$(verdict nft "$BOUND"); e2e_log "nftables: $v"
 assert_eq 0 "$(field stale_route "$v")" "nftables: no packet to the old next hop after the change"
 assert_ge 90 "$(field moved "$v")" "nftables: the new next hop got the stream"
+# After the neighbour follows the new MAC: 90 % of what the stream delivered
+# before the changes, or of what the kernel's own forwarding got after them
+# in this run, whichever is less. Linux 6.1 under TCG, two VM lanes side by
+# side, lost 20-30 % there with nftables too (72 % against fwctl's 81 %, the
+# stack routing both: no fast path on 6.1).
+nft_after_neigh=$(field after_neigh "$v"); nft_after_neigh=${nft_after_neigh:-100}
+bar=$delivered; [ "$nft_after_neigh" -lt "$bar" ] && bar=$nft_after_neigh
+assert_ge "$((bar * 9 / 10))" "$fw_after_neigh" \
+    "packets went to the neighbour's new MAC (fwctl; delivered before: ${delivered}%, nftables after: ${nft_after_neigh}%)"
 e2e_finish
